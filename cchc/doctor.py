@@ -1,0 +1,70 @@
+"""``cchc doctor``: each part of the installation with a plain verdict."""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+from typing import Any
+
+from cchc.errors import CchcError
+from cchc.settings import load_settings
+
+logger = logging.getLogger(__name__)
+
+
+def _check(name: str, ok: bool, verdict: str) -> dict[str, Any]:
+    return {"name": name, "ok": ok, "verdict": verdict}
+
+
+def run_checks(config: str | None = None) -> list[dict[str, Any]]:
+    checks: list[dict[str, Any]] = []
+    try:
+        settings = load_settings(config)
+    except CchcError as exc:
+        return [_check("config", False, exc.user_message)]
+    checks.append(_check("config", True, f"đọc được; tỉnh: {settings.province}; thư mục dữ liệu: {settings.home}"))
+    from knowledge import store
+    from knowledge.db import Database, engine_label
+
+    try:
+        db = Database(settings.database_url)
+    except CchcError as exc:
+        checks.append(_check("database", False, exc.user_message))
+        return checks
+    docs = store.list_documents(db)
+    checks.append(_check("database", True, f"{engine_label(settings.database_url)}; {len(docs)} tài liệu"))
+    from knowledge.lexical import LexicalIndex
+
+    loaded = LexicalIndex.load(settings.index_dir / "lexical")
+    fp = store.fingerprint(db)
+    if not docs:
+        checks.append(_check("index", False, "chưa có tài liệu: chạy 'cchc ingest data/corpus'"))
+    elif loaded is None:
+        checks.append(_check("index", True, "chưa có chỉ mục trên đĩa; sẽ được dựng ở câu hỏi đầu tiên"))
+    else:
+        fresh = loaded[1] == fp
+        checks.append(
+            _check("index", True, f"chỉ mục từ vựng (BM25) {len(loaded[0])} đoạn; {'khớp' if fresh else 'cũ, sẽ dựng lại'} với kho")
+        )
+    model = settings.embedding.model
+    if not model:
+        checks.append(_check("embedding", True, "không cấu hình mô hình nhúng: chỉ truy hồi từ vựng (mặc định ngoại tuyến)"))
+    elif importlib.util.find_spec("sentence_transformers") is None or importlib.util.find_spec("chromadb") is None:
+        checks.append(_check("embedding", False, f"đã cấu hình '{model}' nhưng thiếu gói: pip install '.[dense]'"))
+    else:
+        try:
+            from knowledge.dense import load_model
+
+            dim = load_model(model, settings.embedding.device).get_sentence_embedding_dimension()
+            checks.append(_check("embedding", True, f"mô hình '{model}' nạp được (số chiều {dim}); truy hồi kết hợp"))
+        except Exception as exc:  # loading a model can fail in many ways
+            checks.append(_check("embedding", False, f"không nạp được '{model}': {exc}"))
+    if settings.llm.base_url:
+        checks.append(_check("llm", True, f"cấu hình tại {settings.llm.base_url} (chưa dùng: câu trả lời trích xuất)"))
+    else:
+        checks.append(_check("llm", True, "không dùng LLM: câu trả lời trích xuất nguyên văn, không cần mạng"))
+    for chan in ("telegram", "zalo"):
+        tok = getattr(settings, chan).token
+        checks.append(_check(chan, True, "có token (từ biến môi trường)" if tok else "chưa cấu hình token: kênh tắt"))
+    db.dispose()
+    return checks

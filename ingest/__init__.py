@@ -1,0 +1,1 @@
+"""Ingest: read files, repair text, parse structure, extract metadata, chunk into passages."""

@@ -1,0 +1,78 @@
+"""Structure-following chunking: a passage never straddles two sections; a long section is split on
+sentence boundaries, and every chunk carries its heading path."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ingest.repair import Footnote
+from ingest.structure import Outline
+from knowledge.text import split_sentences
+
+
+@dataclass
+class Chunk:
+    section_id: int  # index into Outline.sections
+    kind: str  # body | footnote
+    start: int
+    end: int
+    section_path: str
+    context: str  # the headings of the path, for the weighted title field
+
+
+def _context(outline: Outline, section_id: int, title: str) -> str:
+    heads = [s.heading for s in outline.path(section_id) if s.heading]
+    return " / ".join([title, *heads]) if title else " / ".join(heads)
+
+
+def chunk(text: str, outline: Outline, *, max_chars: int = 900, title: str = "") -> list[Chunk]:
+    out: list[Chunk] = []
+    children = {s.parent for s in outline.sections if s.parent is not None}
+    for sec in outline.sections:
+        spans = [(a, b) for a, b in sec.spans if a < outline.footer_start]
+        if not spans:
+            continue
+        # A heading line alone, when the content is in sub-sections, is not a passage.
+        if len(spans) == 1 and sec.heading and sec.id in children:
+            continue
+        path = outline.path_label(sec.id)
+        ctx = _context(outline, sec.id, title)
+        for a, b in _group(text, spans, max_chars):
+            out.append(Chunk(sec.id, "body", a, b, path, ctx))
+    return out
+
+
+def _group(text: str, spans: list[tuple[int, int]], max_chars: int) -> list[tuple[int, int]]:
+    """Merge consecutive paragraphs up to ``max_chars``; split longer paragraphs by sentences."""
+    pieces: list[tuple[int, int]] = []
+    for a, b in spans:
+        if b - a <= max_chars:
+            pieces.append((a, b))
+            continue
+        cur_a = a
+        cur_b = a
+        for sp in split_sentences(text[a:b]):
+            sa, sb = a + sp.start, a + sp.end
+            if sb - cur_a > max_chars and cur_b > cur_a:
+                pieces.append((cur_a, cur_b))
+                cur_a = sa
+            cur_b = sb
+        if cur_b > cur_a:
+            pieces.append((cur_a, cur_b))
+    merged: list[tuple[int, int]] = []
+    for a, b in pieces:
+        if merged and b - merged[-1][0] <= max_chars // 2 and "\n" not in text[merged[-1][1] : a].strip():
+            merged[-1] = (merged[-1][0], b)
+        else:
+            merged.append((a, b))
+    return merged
+
+
+def footnote_chunks(outline: Outline, notes: list[Footnote], offsets: list[tuple[int, int]], title: str) -> list[Chunk]:
+    """Passages for footnotes, attached to the section that refers to them."""
+    out = []
+    for note, (a, b) in zip(notes, offsets, strict=True):
+        sid = outline.section_at(note.anchor) if note.anchor >= 0 else 0
+        path = f"{outline.path_label(sid)} > Chú thích {note.number}"
+        out.append(Chunk(sid, "footnote", a, b, path, _context(outline, sid, title)))
+    return out

@@ -1,0 +1,90 @@
+"""Ingest pipeline: file -> RawDoc -> repaired text -> outline -> metadata -> chunks -> ParsedDoc."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ingest import metadata as meta_mod
+from ingest.chunking import Chunk, chunk, footnote_chunks
+from ingest.readers import RawDoc, read_path
+from ingest.repair import repair
+from ingest.structure import Outline, parse
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class ParsedDoc:
+    source: str
+    path: str
+    sha256: str
+    format: str
+    encoding: str
+    pages: int | None
+    meta: meta_mod.DocMeta
+    text: str  # repaired body + footer + footnote appendix; every offset refers to it
+    outline: Outline
+    chunks: list[Chunk] = field(default_factory=list)
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def parse_raw(raw: RawDoc, *, source: str, path: Path, sha256: str, max_chars: int = 900) -> ParsedDoc:
+    rep = repair(raw.text)
+    body = rep.text
+    outline = parse(body)
+    footer = body[outline.footer_start :]
+    meta = meta_mod.extract(body, footer, source)
+    meta = meta_mod.apply_sidecar(meta, path)
+    text = body
+    offsets: list[tuple[int, int]] = []
+    if rep.footnotes:
+        text += "\nChú thích:"
+        for note in rep.footnotes:
+            line = f"\n{note.number} {note.text}"
+            a = len(text) + 1 + len(str(note.number)) + 1
+            text += line
+            offsets.append((a, len(text)))
+    title = meta.title or ""
+    chunks = chunk(body, outline, max_chars=max_chars, title=title)
+    chunks += footnote_chunks(outline, rep.footnotes, offsets, title)
+    return ParsedDoc(
+        source=source,
+        path=str(path),
+        sha256=sha256,
+        format=raw.format,
+        encoding=rep.encoding,
+        pages=raw.pages,
+        meta=meta,
+        text=text,
+        outline=outline,
+        chunks=chunks,
+    )
+
+
+def parse_file(path: Path, *, max_bytes: int, max_pages: int = 3000, max_chars: int = 900) -> ParsedDoc:
+    sha = sha256_of(path)
+    raw = read_path(path, max_bytes=max_bytes, max_pages=max_pages)
+    return parse_raw(raw, source=path.name, path=path, sha256=sha, max_chars=max_chars)
+
+
+def expand_paths(paths: list[Path]) -> list[Path]:
+    """Files named, plus the supported files inside named folders (sorted, no sidecars)."""
+    from ingest.readers import is_supported
+
+    out: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            out.extend(sorted(f for f in p.rglob("*") if f.is_file() and is_supported(f) and not f.name.startswith(".")))
+        else:
+            out.append(p)
+    return out

@@ -1,0 +1,1 @@
+"""Knowledge: storage, retrieval, answers, score summaries, responsibilities."""

@@ -1,0 +1,199 @@
+"""Vietnamese text handling shared by ingest, retrieval and answers.
+
+- ``nfc``: Unicode NFC (documents extracted from PDFs are often NFD).
+- ``fold``: diacritic-free lower-case form (``Đồng`` -> ``dong``), used so that questions typed
+  without diacritics match.
+- ``analyze``: the token stream the lexical index uses: syllables, syllable bigrams, their folded
+  forms, and glossary expansions of abbreviations.
+- ``split_sentences``: sentence spans with exact offsets (quotes are slices of the text).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from importlib import resources
+
+import yaml
+
+_WORD_RE = re.compile(r"\w+", re.UNICODE)
+_VI_MARKS_RE = re.compile(
+    "[àáạảãâầấậẩẫăằắặẳẵèéẹẻẽêềếệểễìíịỉĩòóọỏõôồốộổỗơờớợởỡùúụủũưừứựửữỳýỵỷỹđ]", re.IGNORECASE
+)
+
+
+def nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
+
+
+@functools.lru_cache(maxsize=200_000)
+def fold_token(token: str) -> str:
+    decomposed = unicodedata.normalize("NFD", token.replace("đ", "d").replace("Đ", "D"))
+    return "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn").lower()
+
+
+def fold(text: str) -> str:
+    """Lower-case, diacritic-free form of a text (length may differ from the input)."""
+    return fold_token(text) if len(text) < 64 else "".join(fold_token(w) for w in re.split(r"(\W+)", text))
+
+
+def has_diacritics(text: str) -> bool:
+    return bool(_VI_MARKS_RE.search(text))
+
+
+def words(text: str) -> list[str]:
+    """Lower-cased syllables (``\\w+``) of an NFC text."""
+    return [m.group(0).lower() for m in _WORD_RE.finditer(text)]
+
+
+# --------------------------------------------------------------------------- glossary
+@dataclass(frozen=True)
+class Glossary:
+    pattern: re.Pattern[str]
+    folded_pattern: re.Pattern[str]
+    expansions: dict[str, str]  # key: abbreviation as written (case-sensitive) or folded lower form
+
+    def expand(self, text: str) -> list[str]:
+        """Expansions of the abbreviations found in ``text`` (one per occurrence)."""
+        out = [self.expansions[m.group(1)] for m in self.pattern.finditer(text)]
+        if self.folded_pattern.pattern != "(?!)":
+            low = fold(text)
+            out.extend(self.expansions["~" + m.group(1)] for m in self.folded_pattern.finditer(low))
+        return out
+
+
+@functools.lru_cache(maxsize=1)
+def glossary() -> Glossary:
+    raw = yaml.safe_load(resources.files("knowledge").joinpath("glossary.yaml").read_text(encoding="utf-8"))
+    abbr: dict[str, str] = {nfc(k): nfc(v) for k, v in raw["abbreviations"].items()}
+    keys = sorted(abbr, key=len, reverse=True)
+    pattern = re.compile(r"(?<![\w&])(" + "|".join(re.escape(k) for k in keys) + r")(?![\w&])")
+    expansions = dict(abbr)
+    folded_keys: list[str] = []
+    for k in raw.get("any_case", []):
+        key = nfc(k)
+        fk = fold(key)
+        expansions["~" + fk] = abbr[key]
+        folded_keys.append(fk)
+    folded_keys.sort(key=len, reverse=True)
+    # Lower-case typed forms only: the case-sensitive pattern already found upper-case ones.
+    folded = (
+        re.compile(r"(?<![\w&])(" + "|".join(re.escape(k) for k in folded_keys) + r")(?![\w&])")
+        if folded_keys
+        else re.compile("(?!)")
+    )
+    return Glossary(pattern, folded, expansions)
+
+
+def _lower_only_abbrevs(text: str) -> str:
+    """Parts of ``text`` that are not upper-case, so typed 'cchc' matches but 'CCHC' is not counted twice."""
+    return re.sub(r"\b[A-ZĐ&]{2,}\b", " ", text)
+
+
+# --------------------------------------------------------------------------- analysis
+@dataclass(frozen=True)
+class Analyzed:
+    """Token features of a text, by field."""
+
+    uni: list[str]
+    bi: list[str]
+    funi: list[str]
+    fbi: list[str]
+
+
+def _bigrams(toks: list[str]) -> list[str]:
+    return [f"{a}_{b}" for a, b in zip(toks, toks[1:], strict=False)]
+
+
+def analyze(text: str, *, expand: bool = True) -> Analyzed:
+    text = nfc(text)
+    toks = words(text)
+    uni = list(toks)
+    bi = _bigrams(toks)
+    if expand:
+        g = glossary()
+        exp = [e for e in g.pattern.finditer(text)]
+        extra = [g.expansions[m.group(1)] for m in exp]
+        low = fold(_lower_only_abbrevs(text))
+        extra += [g.expansions["~" + m.group(1)] for m in g.folded_pattern.finditer(low)]
+        for e in extra:
+            et = words(e)
+            uni.extend(et)
+            bi.extend(_bigrams(et))
+    funi = [fold_token(t) for t in uni]
+    fbi = [fold_token(t) for t in bi]
+    return Analyzed(uni, bi, funi, fbi)
+
+
+# Question words that carry no topic ("bao nhiêu", "thế nào", ...), in folded form.
+QUESTION_STOP = frozenset(
+    fold_token(w)
+    for w in (
+        "gì là bao nhiêu mấy nào thế như sao không có được những các của và với cho về theo ở tại "
+        "hãy cho biết ai đâu khi nào bởi vì ạ nhỉ vậy thì phải"
+    ).split()
+)
+
+
+# --------------------------------------------------------------------------- sentences
+_SENT_END_RE = re.compile(r"(?<=[.!?…])[\"”’)]*\s+(?=[\"“(]?[A-ZÀ-ỸĐ0-9\-+•])|(?<=;)\s+(?=\S)|\n+")
+_ABBREV_BEFORE_DOT = re.compile(r"(?:\b(?:TP|Tp|TS|ThS|PGS|GS|Đ/c|đ/c|St|No|tr|Nxb|v\.v)|\b[A-ZĐ])\.$")
+
+
+@dataclass(frozen=True)
+class Span:
+    start: int
+    end: int
+
+
+def split_sentences(text: str, *, long_sentence: int = 450) -> list[Span]:
+    """Sentence spans of ``text``: split at . ! ? (not after abbreviations or inside numbers) and
+    newlines; a sentence longer than ``long_sentence`` is further split at ';'."""
+    spans: list[Span] = []
+    start = 0
+    for m in _SENT_END_RE.finditer(text):
+        cut = m.start()
+        piece = text[start:cut]
+        is_semicolon = piece.endswith(";")
+        if is_semicolon and m.group(0).strip() == "" and "\n" not in m.group(0):
+            # Split on ';' only inside a long sentence: look at the sentence it belongs to.
+            sent_end = _next_hard_end(text, cut)
+            if sent_end - start <= long_sentence:
+                continue
+        elif _ABBREV_BEFORE_DOT.search(piece.rstrip("\"”’) ")):
+            continue
+        _add(spans, text, start, cut)
+        start = m.end()
+    _add(spans, text, start, len(text))
+    return spans
+
+
+def _next_hard_end(text: str, pos: int) -> int:
+    m = re.compile(r"[.!?](?:\s|$)|\n").search(text, pos)
+    return m.end() if m else len(text)
+
+
+def _add(spans: list[Span], text: str, start: int, end: int) -> None:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if end > start and _WORD_RE.search(text, start, end):
+        spans.append(Span(start, end))
+
+
+def squash_ws(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def unique(seq: Iterable[str]) -> list[str]:
+    seen: set[str] = set()
+    out = []
+    for s in seq:
+        if s not in seen:
+            seen.add(s)
+            out.append(s)
+    return out
