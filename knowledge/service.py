@@ -77,7 +77,18 @@ class Knowledge:
                 report.failed.append({"path": str(path), "error": str(exc)})
         if report.ingested:
             self.refresh(force=True)
+            self.refresh_facts()
         return report
+
+    def refresh_facts(self) -> None:
+        """Re-extract the structured facts (index results, assigned tasks) from the stored documents.
+
+        Each extractor is a library function ``f(db: Database) -> object`` registered below.
+        """
+        extractors: list[Any] = []
+        # -- fact extractors (one line each; see knowledge/scores.py, knowledge/tasks.py) --
+        for extract in extractors:
+            extract(self.db)
 
     def _existing_sha(self, source: str) -> str | None:
         with self.db.session() as s:
@@ -126,6 +137,7 @@ class Knowledge:
 
     def ask(self, question: str) -> Answer:
         a = self.settings.answer
+        # -- structured answerers (score results, responsibilities) go first; None = not theirs --
         return compose(
             question,
             self.retriever,
