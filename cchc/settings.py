@@ -54,7 +54,7 @@ class RetrievalSettings(BaseModel):
 class AnswerSettings(BaseModel):
     passages: int = Field(6, ge=1, le=30)
     max_sentences: int = Field(3, ge=1, le=10)
-    min_coverage: float = Field(0.5, ge=0, le=1, description="evidence threshold for refusal")
+    min_coverage: float = Field(0.44, ge=0, le=1, description="evidence threshold for refusal (tuned on the dev sets)")
     max_question_chars: int = Field(1000, ge=50)
 
 

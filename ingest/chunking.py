@@ -37,6 +37,9 @@ def chunk(text: str, outline: Outline, *, max_chars: int = 900, title: str = "")
             continue
         path = outline.path_label(sec.id)
         ctx = _context(outline, sec.id, title)
+        if sec.heading and len(spans) > 1 and not text[spans[0][1] : spans[1][0]].strip():
+            # The heading line belongs with the paragraph that follows it.
+            spans = [(spans[0][0], spans[1][1]), *spans[2:]]
         for a, b in _group(text, spans, max_chars):
             out.append(Chunk(sec.id, "body", a, b, path, ctx))
     return out

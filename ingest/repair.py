@@ -60,6 +60,14 @@ def drop_page_numbers(lines: list[str]) -> list[str]:
     return [ln for ln in lines if not PAGE_NUMBER_RE.match(ln)]
 
 
+RULE_RE = re.compile(r"^\s*[_=*~.\-–—]{3,}\s*$")
+
+
+def drop_rules(lines: list[str]) -> list[str]:
+    """Remove decorative rules under headers (``__________``, ``-----``)."""
+    return [ln for ln in lines if not RULE_RE.match(ln)]
+
+
 def is_page_number(line: str) -> bool:
     return bool(PAGE_NUMBER_RE.match(line))
 
@@ -215,7 +223,7 @@ def repair(raw: str) -> Repaired:
     text = nfc(strip_markdown_emphasis(strip_debris(text)))
     lines = text.split("\n")
     body, notes = extract_footnotes(lines)
-    body = drop_page_numbers(body)
+    body = drop_rules(drop_page_numbers(body))
     paras = join_wrapped_lines(body)
     joined = "\n".join(paras)
     joined, anchors = unglue_footnote_markers(joined, [n.number for n in notes])

@@ -9,6 +9,7 @@ question names a province or year the documents do not cover.
 from __future__ import annotations
 
 import logging
+import math
 import re
 import time
 from dataclasses import dataclass, field
@@ -16,14 +17,11 @@ from typing import Any
 
 from cchc.errors import QuestionError
 from knowledge.lexical import LexicalIndex
-from knowledge.retriever import Filters, Hit, Retriever, question_filters
-from knowledge.text import QUESTION_STOP, analyze, fold, fold_token, has_diacritics, split_sentences, squash_ws
+from knowledge.retriever import Filters, Hit, Retriever, agency_heading, question_filters
+from knowledge.text import QUESTION_STOP, Span, analyze, fold, fold_token, has_diacritics, split_sentences, squash_ws
 
 logger = logging.getLogger(__name__)
 
-AGENCY_HEAD_RE = re.compile(
-    r"^(Sở|Văn phòng|Ban|Ủy ban|Uỷ ban|UBND|Báo|Đài|Công an|Thanh tra|Bảo hiểm|Ngân hàng|Cục|Chi cục|Trung tâm|Hội đồng|Đảng ủy|Kho bạc|Bưu điện)\b"
-)
 _EN_WORDS = frozenset(
     "the what is are how which of for does do and to in who when where why with this that please can you".split()
 )
@@ -50,6 +48,7 @@ class Answer:
     citations: list[Citation] = field(default_factory=list)
     took_ms: float = 0.0
     reason: str | None = None  # why it was refused
+    evidence: float = 0.0  # best sentence's question coverage (0..1), compared with the refusal threshold
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -84,38 +83,75 @@ def looks_english(q: str) -> bool:
 def _content_tokens(question: str) -> dict[str, float]:
     """Folded content syllables of the question (no question words), with glossary expansions."""
     a = analyze(question)
-    return {t: 1.0 for t in a.funi if t not in QUESTION_STOP and not t.isdigit() or re.fullmatch(r"\d{4}", t)}
+    return {t: 1.0 for t in a.funi if t not in QUESTION_STOP}
 
 
-def _idf(index: LexicalIndex, tok: str) -> float:
-    col = index.vocab.get(f"fu:{tok}")
+def _idf(index: LexicalIndex, tok: str, kind: str = "fu") -> float:
+    col = index.vocab.get(f"{kind}:{tok}")
     if col is None:
-        col = index.vocab.get(f"tfu:{tok}")
+        col = index.vocab.get(f"t{kind}:{tok}")
     if col is None:
-        return 0.0  # a word no document has: cannot be evidence either way
+        # A word no passage has: the documents cannot speak to it, so it weighs like the rarest word.
+        return math.log1p(len(index))
     return float(index.idf[col])
 
 
-def _coverage(weights: dict[str, float], text_tokens: set[str]) -> float:
+NUMBER_RE = re.compile(r"\d+(?:[.,/]\d+)*")
+
+
+def _has_number(text: str, number: str) -> bool:
+    return re.search(rf"(?<![\d.,/]){re.escape(number)}(?![\d]|[.,/]\d)", text) is not None
+
+
+def _coverage2(weights: dict[str, float], sent: set[str], ctx: set[str]) -> float:
+    """IDF-weighted share of the question's content words found in the sentence (full credit) or
+    in its headings (partial credit)."""
     total = sum(weights.values())
     if total <= 0:
         return 0.0
-    return sum(w for t, w in weights.items() if t in text_tokens) / total
+    got = sum(w if t in sent else 0.5 * w if t in ctx else 0.0 for t, w in weights.items())
+    return got / total
 
 
-def _bigram_hits(q_bi: set[str], text_bi: set[str]) -> float:
-    if not q_bi:
+def _content_bigrams(question: str) -> set[str]:
+    a = analyze(question)
+    out = set()
+    for b in a.fbi:
+        x, y = b.split("_", 1)
+        if x in QUESTION_STOP and y in QUESTION_STOP:
+            continue
+        out.add(b)
+    return out
+
+
+def _bigram_cover(q_bi: dict[str, float], sent: set[str], ctx: set[str]) -> float:
+    """IDF-weighted share of the question's word pairs in the sentence (or, half, in its headings)."""
+    total = sum(q_bi.values())
+    if total <= 0:
         return 0.0
-    return len(q_bi & text_bi) / len(q_bi)
+    return sum(w if b in sent else 0.5 * w if b in ctx else 0.0 for b, w in q_bi.items()) / total
 
 
-def _agency_heading(section_path: str) -> str | None:
-    for part in reversed(section_path.split(" > ")):
-        m = re.match(r"^\S+\s+(.*)$", part)
-        head = m.group(1) if m else ""
-        if head and AGENCY_HEAD_RE.match(head) and len(head) < 90:
-            return head.rstrip(":")
-    return None
+_FOLLOW_UP = ("Nội dung này", "Việc này", "Trong đó", "Cụ thể", "Lý do")
+
+
+def _units(text: str) -> list[Span]:
+    """Sentences, with a short follow-up sentence that only makes sense after its predecessor
+    ("... chưa giải quyết. Nội dung này do Sở Y tế ... chưa thực hiện.") kept in the same unit."""
+    units: list[Span] = []
+    for sp in split_sentences(text):
+        piece = text[sp.start : sp.end]
+        if units and piece.startswith(_FOLLOW_UP) and len(piece) < 220 and "\n" not in text[units[-1].end : sp.start]:
+            units[-1] = Span(units[-1].start, sp.end)
+        else:
+            units.append(sp)
+    return units
+
+
+def _is_heading_line(sentence: str, section: str) -> bool:
+    """The section's own heading line ("2.6. Cải cách tài chính công") is a label, not an answer."""
+    last = section.split(" > ")[-1].strip()
+    return len(sentence) <= len(last) + 2 and squash_ws(sentence).rstrip(":") == squash_ws(last).rstrip(":")
 
 
 def compose(
@@ -124,7 +160,7 @@ def compose(
     *,
     passages: int = 6,
     max_sentences: int = 3,
-    min_coverage: float = 0.5,
+    min_coverage: float = 0.44,
     max_chars: int = 1000,
     home_province: str | None = None,
 ) -> Answer:
@@ -152,26 +188,50 @@ def compose(
             "year",
         )
     hits = retriever.search(q, k=passages, filters=filters)
+    # A question that names an agency: also look inside the sections headed by that agency.
+    named_agencies = retriever.agencies_named(q)
+    agency_ids: set[int] = set().union(*named_agencies.values()) if named_agencies else set()
+    if agency_ids:
+        seen_ids = {h.passage.id for h in hits}
+        extra = retriever.search(q, k=passages, filters=filters, restrict=agency_ids)
+        hits += [Hit(h.passage, h.score, len(hits) + n) for n, h in enumerate(extra, 1) if h.passage.id not in seen_ids]
     if not hits and filters.year is not None:
         return _refusal(q, t0, f"Không tìm thấy nội dung về năm {filters.year} trong tài liệu.", "year")
     weights = {t: _idf(retriever.index, t) for t in _content_tokens(q)}
-    q_an = analyze(q)
-    q_bi = {b for b in q_an.fbi}
-    best_cov = 0.0
+    # The province and year are enforced by the filters; sentences need not repeat them.
+    for name in named:
+        for t in analyze(name, expand=False).funi:
+            weights.pop(t, None)
+    if filters.year is not None:
+        weights.pop(str(filters.year), None)
+    q_bi = {b: _idf(retriever.index, b, "fb") for b in _content_bigrams(q)}
+    q_nums = [n for n in NUMBER_RE.findall(q) if n != str(filters.year)]
+    best_ev = 0.0
+    top_score = max((h.score for h in hits), default=1.0) or 1.0
     scored: list[tuple[float, Hit, int, int, float]] = []
     for hit in hits:
         p = hit.passage
-        p_an = analyze(p.text + " " + p.context)
-        cov = _coverage(weights, set(p_an.funi))
-        best_cov = max(best_cov, cov)
-        for sp in split_sentences(p.text):
+        agency = agency_heading(p.section)
+        near_an = analyze(p.section.split(" > ")[-1] + (" " + agency if agency else ""))
+        far_an = analyze(p.context + " " + p.section)
+        near_uni, near_bi = set(near_an.funi), set(near_an.fbi)
+        far_uni, far_bi = set(far_an.funi) - near_uni, set(far_an.fbi) - near_bi
+        for sp in _units(p.text):
             sent = p.text[sp.start : sp.end]
-            s_an = analyze(sent + " " + _agency_heading(p.section) if _agency_heading(p.section) else sent)
-            s_cov = _coverage(weights, set(s_an.funi))
-            s_bi = _bigram_hits(q_bi, set(s_an.fbi))
-            score = s_cov + 0.5 * s_bi + 0.15 / hit.rank + 0.1 * cov
-            scored.append((score, hit, sp.start, sp.end, s_cov))
-    if not scored or best_cov < min_coverage:
+            if _is_heading_line(sent, p.section):
+                continue
+            s_an = analyze(sent)
+            cov = _coverage2(weights, set(s_an.funi) | near_uni, far_uni)
+            bi = _bigram_cover(q_bi, set(s_an.fbi) | near_bi, far_bi)
+            num = 0.0
+            if q_nums:
+                num = 0.3 * sum(_has_number(sent, n) for n in q_nums) / len(q_nums)
+            evidence = 0.5 * cov + 0.5 * bi
+            best_ev = max(best_ev, evidence)
+            score = cov + 0.5 * bi + num + 0.4 * hit.score / top_score + (0.5 if p.id in agency_ids else 0.0)
+            scored.append((score, hit, sp.start, sp.end, evidence))
+    if not scored or best_ev < min_coverage:
+        logger.debug("refused for thin evidence %.3f < %.3f", best_ev, min_coverage)
         return _refusal(
             q, t0,
             "Xin lỗi, các tài liệu CCHC hiện có không có thông tin trả lời câu hỏi này. "
@@ -187,7 +247,7 @@ def compose(
         score, hit, a, b, s_cov = item
         if hit.passage.province != answer_province:
             continue  # never mix provinces in one answer
-        if score < 0.6 * scored[0][0] or s_cov < 0.25:
+        if score < 0.75 * scored[0][0] or s_cov < 0.6 * min_coverage:
             continue
         key = fold(squash_ws(hit.passage.text[a:b]))
         if key in seen or any(key in s or s in key for s in seen):
@@ -201,7 +261,7 @@ def compose(
     for n, (_score, hit, a, b, _c) in enumerate(chosen, 1):
         p = hit.passage
         sent = p.text[a:b]
-        agency = _agency_heading(p.section)
+        agency = agency_heading(p.section)
         shown = sent
         if agency and fold_token(agency.split(" ", 1)[0]) and fold(agency) not in fold(sent):
             shown = f"{agency}: {sent}"
@@ -210,7 +270,7 @@ def compose(
     text = "\n".join(lines)
     if answer_province and home_province and answer_province != home_province:
         text = f"Theo tài liệu của tỉnh {answer_province} (không phải tỉnh {home_province}):\n{text}"
-    return Answer(q, text, False, cites, (time.perf_counter() - t0) * 1000)
+    return Answer(q, text, False, cites, (time.perf_counter() - t0) * 1000, evidence=best_ev)
 
 
 def _refusal(q: str, t0: float, message: str, reason: str) -> Answer:

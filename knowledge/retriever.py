@@ -14,6 +14,7 @@ import numpy as np
 from ingest.metadata import provinces_in
 from knowledge.lexical import LexicalIndex, LexicalParams
 from knowledge.store import PassageRecord
+from knowledge.text import name_key
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +66,7 @@ class Retriever:
     _row_of: dict[int, int] = field(default_factory=dict)
     _years: list[set[int]] = field(default_factory=list)
     _province: np.ndarray | None = None
+    _agencies: dict[str, set[int]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         by_id = {p.id: p for p in self.passages}
@@ -73,6 +75,11 @@ class Retriever:
         self._row_of = {p.id: row for row, p in enumerate(self.passages)}
         self._years = [passage_years(p) for p in self.passages]
         self._province = np.asarray([p.province or "" for p in self.passages], dtype=object)
+        self._agencies = {}
+        for p in self.passages:
+            head = agency_heading(p.section)
+            if head:
+                self._agencies.setdefault(name_key(head), set()).add(p.id)
 
     @classmethod
     def build(cls, passages: list[PassageRecord], params: LexicalParams | None = None, **kw: object) -> Retriever:
@@ -86,6 +93,13 @@ class Retriever:
     def years(self) -> list[int]:
         return sorted(set().union(*self._years)) if self._years else []
 
+    def agencies_named(self, question: str) -> dict[str, set[int]]:
+        """Agencies (as section headings of the documents) that the question names, with their passages."""
+        key = f" {name_key(question)} "
+        found = {a: ids for a, ids in self._agencies.items() if f" {a} " in key}
+        # "sở tư pháp" inside "văn phòng ... sở tư pháp"? keep only the longest overlapping names
+        return {a: ids for a, ids in found.items() if not any(a != b and a in b for b in found)}
+
     def mask(self, filters: Filters) -> np.ndarray | None:
         if filters.province is None and filters.year is None:
             return None
@@ -96,9 +110,16 @@ class Retriever:
             m &= np.asarray([filters.year in ys for ys in self._years], dtype=bool)
         return m
 
-    def search(self, query: str, k: int = 10, filters: Filters | None = None) -> list[Hit]:
+    def search(
+        self, query: str, k: int = 10, filters: Filters | None = None, restrict: set[int] | None = None
+    ) -> list[Hit]:
+        """Top ``k`` passages; ``filters`` (province, year) and ``restrict`` (allowed passage ids) narrow it."""
         t = time.perf_counter()
         mask = self.mask(filters or Filters())
+        if restrict is not None:
+            allowed = np.zeros(len(self.passages), dtype=bool)
+            allowed[[self._row_of[i] for i in restrict if i in self._row_of]] = True
+            mask = allowed if mask is None else mask & allowed
         if mask is not None and not mask.any():
             return []
         lex = self.index.search(query, max(k, 30) if self.dense else k, mask)
@@ -115,6 +136,22 @@ class Retriever:
         ]
         logger.debug("search took %.2f ms", (time.perf_counter() - t) * 1000)
         return hits
+
+
+AGENCY_HEAD_RE = re.compile(
+    r"^(Sở|Văn phòng|Ban|Ủy ban|Uỷ ban|UBND|Báo|Đài|Công an|Thanh tra|Bảo hiểm|Ngân hàng|Cục|Chi cục|Trung tâm|"
+    r"Hội đồng|Đảng ủy|Kho bạc|Bưu điện)\b"
+)
+
+
+def agency_heading(section_path: str) -> str | None:
+    """The nearest heading in a section path that names an agency ("7. Sở Khoa học và Công nghệ")."""
+    for part in reversed(section_path.split(" > ")):
+        m = re.match(r"^\S+\s+(.*)$", part)
+        head = m.group(1) if m else ""
+        if head and AGENCY_HEAD_RE.match(head) and len(head) < 90:
+            return head.rstrip(":")
+    return None
 
 
 def passage_years(p: PassageRecord) -> set[int]:

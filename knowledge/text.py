@@ -56,14 +56,6 @@ class Glossary:
     folded_pattern: re.Pattern[str]
     expansions: dict[str, str]  # key: abbreviation as written (case-sensitive) or folded lower form
 
-    def expand(self, text: str) -> list[str]:
-        """Expansions of the abbreviations found in ``text`` (one per occurrence)."""
-        out = [self.expansions[m.group(1)] for m in self.pattern.finditer(text)]
-        if self.folded_pattern.pattern != "(?!)":
-            low = fold(text)
-            out.extend(self.expansions["~" + m.group(1)] for m in self.folded_pattern.finditer(low))
-        return out
-
 
 @functools.lru_cache(maxsize=1)
 def glossary() -> Glossary:
@@ -86,6 +78,18 @@ def glossary() -> Glossary:
         else re.compile("(?!)")
     )
     return Glossary(pattern, folded, expansions)
+
+
+def expand_text(text: str) -> str:
+    """The text with every glossary abbreviation replaced by its expansion ("VP UBND" -> "văn phòng
+    ủy ban nhân dân"), for matching names written either way."""
+    g = glossary()
+    return g.pattern.sub(lambda m: g.expansions[m.group(1)], nfc(text))
+
+
+def name_key(text: str) -> str:
+    """A comparison key for names: expanded, folded, words only ("Sở KH&ĐT" == "so ke hoach va dau tu")."""
+    return " ".join(words(fold(expand_text(text))))
 
 
 def _lower_only_abbrevs(text: str) -> str:
