@@ -49,3 +49,25 @@ def _units(text: str, limit: int) -> list[str]:
             line = line[cut:].lstrip()
         units.append(line)
     return units
+
+
+def escape_html(text: str) -> str:
+    """Escape text for Telegram's HTML parse mode (only ``&``, ``<`` and ``>`` are special)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def to_telegram_html(text: str) -> str:
+    """Plain reply text -> Telegram HTML: escaped, with the 'Nguồn:' heading in bold.
+
+    Applied per piece after :func:`split_message`, so markup never straddles two messages.
+    """
+    out = []
+    for line in escape_html(text).split("\n"):
+        out.append(f"<b>{line}</b>" if line in ("Nguồn:", "Nhiệm vụ:") else line)
+    return "\n".join(out)
+
+
+def numbered_choices(labels: list[str]) -> str:
+    """Numbered choices for channels without buttons (Zalo): the user answers with the number."""
+    lines = [f"{n}. {label}" for n, label in enumerate(labels, 1)]
+    return "Trả lời bằng số để chọn:\n" + "\n".join(lines)

@@ -1,41 +1,81 @@
-"""The terminal chat (``cchc chat``): type questions, read cited answers."""
+"""The terminal chat (``cchc chat``): a :class:`Channel` on stdin/stdout that goes through the same router
+as the bots, acting as a local admin (whoever can run it already owns the database)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sys
-from typing import Any
+import time
+from typing import Any, TextIO
 
-from bot.formatting import format_answer
-from cchc.errors import CchcError
+from bot.access import Access
+from bot.channel import Button, Channel, Incoming
+from bot.router import Router
 
 logger = logging.getLogger(__name__)
 
 WELCOME = (
-    "Trợ lý CCHC — trò chuyện trong terminal.\n"
-    "Gõ câu hỏi (có dấu hoặc không dấu), ví dụ: 'Sở Nội vụ phải làm gì?'. Gõ /thoat để thoát."
+    "Trợ lý CCHC — trò chuyện trong terminal (cùng lệnh như trên Telegram/Zalo).\n"
+    "Gõ câu hỏi (có dấu hoặc không dấu), ví dụ: 'Sở Nội vụ phải làm gì?'. /trogiup: các lệnh. /thoat: thoát."
 )
 
 
-def run_terminal_chat(knowledge: Any, *, stdin: Any = None, stdout: Any = None) -> None:
+class TerminalChannel(Channel):
+    name = "terminal"
+    max_text_length = 4096
+    supports_buttons = False
+
+    def __init__(self, out: TextIO, settings: Any = None) -> None:
+        self.out = out
+        self.settings = settings
+        self.sent: list[str] = []
+        self.photos: list[bytes] = []
+
+    async def send_text(self, chat_id: str, text: str, buttons: list[list[Button]] | None = None) -> None:
+        self.sent.append(text)
+        self.out.write("Trợ lý> " + text + "\n")
+        self.out.flush()
+
+    async def send_photo(self, chat_id: str, png: bytes, caption: str | None = None) -> None:
+        self.photos.append(png)
+        where = "(không lưu được ảnh)"
+        if self.settings is not None:
+            folder = self.settings.home / "charts"
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / f"bieu-do-{time.strftime('%Y%m%d-%H%M%S')}.png"
+            path.write_bytes(png)
+            where = str(path)
+        self.out.write(f"Trợ lý> [ảnh] {caption or ''}: đã lưu tại {where}\n")
+        self.out.flush()
+
+
+def run_terminal_chat(knowledge: Any, *, stdin: Any = None, stdout: Any = None, settings: Any = None) -> None:
     inp = stdin or sys.stdin
     out = stdout or sys.stdout
+    settings = settings or knowledge.settings
+    access = Access(knowledge.db, settings)
+    user = access.ensure_local_admin()
+    router = Router(settings, knowledge, access)
+    channel = TerminalChannel(out, settings)
     out.write(WELCOME + "\n")
-    while True:
-        out.write("\nBạn> ")
-        out.flush()
-        line = inp.readline()
-        if not line:
-            out.write("\n")
-            return
-        text = line.strip()
-        if text in ("/thoat", "/quit", "/exit"):
-            out.write("Tạm biệt.\n")
-            return
-        if not text:
-            continue
-        try:
-            reply = format_answer(knowledge.ask(text))
-        except CchcError as exc:
-            reply = exc.user_message
-        out.write("Trợ lý> " + reply + "\n")
+
+    async def loop() -> None:
+        while True:
+            out.write("\nBạn> ")
+            out.flush()
+            line = inp.readline()
+            if not line:
+                out.write("\n")
+                return
+            text = line.strip()
+            if text in ("/thoat", "/quit", "/exit"):
+                out.write("Tạm biệt.\n")
+                return
+            if not text:
+                continue
+            inc = Incoming(channel="terminal", user_id=user.channel_user_id, chat_id=user.channel_user_id, text=text,
+                           received_at=time.perf_counter())
+            await router.handle(inc, channel)
+
+    asyncio.run(loop())

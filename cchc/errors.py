@@ -108,3 +108,15 @@ class ChannelError(CchcError):
     """A channel (Telegram, Zalo) refused or failed a request."""
 
     user_message = "Không gửi được tin nhắn."
+
+
+class DeliveryError(ChannelError):
+    """A message cannot be delivered to this chat (blocked bot, deleted chat, revoked user)."""
+
+    user_message = "Không gửi được tin nhắn tới người nhận."
+
+
+class InviteError(AccessDeniedError):
+    """An invite code that is unknown, expired or already used."""
+
+    user_message = "Mã mời không hợp lệ."
