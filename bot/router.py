@@ -276,7 +276,8 @@ class Router:
         if agency is None:
             await self.reply(ctx, "Tài khoản của bạn chưa gắn với cơ quan nào. Hãy gõ: /nhiemvu Tên cơ quan")
             return
-        result = await asyncio.to_thread(tasks.tasks_for_agency, self.db, agency, self.today())
+        today = self.today()
+        result = await asyncio.to_thread(lambda: tasks.tasks_for_agency(self.db, agency, today=today))
         await self.reply(ctx, result.text(), self._done_buttons(result.tasks))
 
     async def cmd_deadlines(self, ctx: Ctx) -> None:
@@ -285,7 +286,7 @@ class Router:
         agency = self._agency_of(ctx)
         start = self.today()
         end = start + timedelta(days=DEADLINE_DAYS)
-        items = await asyncio.to_thread(tasks.tasks_due_between, self.db, start, end, agency=agency)
+        items = await asyncio.to_thread(lambda: tasks.tasks_due_between(self.db, start, end, agency=agency, today=start))
         where = f" của {agency}" if agency else ""
         if not items:
             await self.reply(ctx, f"Không có nhiệm vụ nào{where} đến hạn từ {start:%d/%m/%Y} đến {end:%d/%m/%Y}.")

@@ -1,0 +1,95 @@
+"""Files sent by admins: size check, type check by content, then ingest a document or import a schedule.
+
+The type comes from the bytes (``ingest.readers.sniff``), never from the name: a PDF named ``.docx``
+is read as a PDF, and an executable named ``.pdf`` is refused. Spreadsheets (XLSX, or CSV text named
+``.csv``) are imported as task schedules; documents go through ``Knowledge.ingest``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+import unicodedata
+from pathlib import Path
+from typing import Any
+
+from cchc.errors import FileTooLargeError, UnsupportedFileError
+from cchc.settings import Settings
+from ingest.readers import sniff
+
+logger = logging.getLogger(__name__)
+
+DOCUMENT_KINDS = {"pdf": ".pdf", "docx": ".docx", "html": ".html", "txt": ".txt", "md": ".md"}
+
+
+def safe_name(name: str, ext: str) -> str:
+    """A file name safe on disk, keeping Vietnamese letters; the extension follows the content."""
+    stem = Path(unicodedata.normalize("NFC", name or "tep")).stem
+    stem = re.sub(r"[^\w.\- ]+", "_", stem).strip(" ._") or "tep"
+    return stem[:120] + ext
+
+
+def classify(data: bytes, name: str) -> tuple[str, str]:
+    """('document' | 'schedule', extension) from the content; raises UnsupportedFileError."""
+    kind = sniff(data, name)
+    if kind == "xlsx":
+        return "schedule", ".xlsx"
+    if kind == "txt" and name.lower().endswith(".csv"):
+        return "schedule", ".csv"
+    if kind in DOCUMENT_KINDS:
+        return "document", DOCUMENT_KINDS[kind]
+    raise UnsupportedFileError(
+        f"{name}: nội dung tệp không phải PDF, DOCX, XLSX, CSV hay văn bản; chưa nạp gì.", path=name
+    )
+
+
+def process_upload(settings: Settings, knowledge: Any, data: bytes, name: str) -> str:
+    """Save, then ingest or import. Returns the Vietnamese summary for the admin. Runs in a worker thread."""
+    max_bytes = int(settings.ingest.max_file_mb * 1024 * 1024)
+    if len(data) > max_bytes:
+        raise FileTooLargeError(f"{name}: tệp quá lớn (tối đa {settings.ingest.max_file_mb:g} MB).", path=name)
+    if not data:
+        raise UnsupportedFileError(f"{name}: tệp rỗng.", path=name)
+    what, ext = classify(data, name)
+    folder = settings.home / "uploads"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / safe_name(name, ext)
+    if what == "schedule":
+        # keep each upload; the import is all-or-nothing, so a bad sheet loses no data
+        path = path.with_name(f"{path.stem}-{time.strftime('%Y%m%d-%H%M%S')}{ext}")
+        path.write_bytes(data)
+        from knowledge import tasks
+
+        rep = tasks.import_schedule(knowledge.db, path)
+        logger.info("schedule imported from an upload: %d rows", rep.rows)
+        return (
+            f"Đã nhập lịch nhiệm vụ từ {name}: {rep.rows} dòng; thêm mới {rep.added}, cập nhật {rep.updated}, "
+            f"không đổi {rep.unchanged}, bỏ qua dòng trống {rep.skipped_blank}."
+        )
+    path.write_bytes(data)
+    report = knowledge.ingest([path])
+    lines = [f"Kết quả nạp {name}:"]
+    if report.ingested:
+        lines.append("Đã nạp: " + ", ".join(report.ingested))
+    if report.skipped:
+        lines.append("Không đổi (đã có): " + ", ".join(report.skipped))
+    for f in report.failed:
+        lines.append("Lỗi: " + str(f.get("error")))
+    return "\n".join(lines)
+
+
+def make_file_handler(settings: Settings, knowledge: Any) -> Any:
+    async def handler(ctx: Any) -> None:
+        f = ctx.inc.file
+        max_bytes = int(settings.ingest.max_file_mb * 1024 * 1024)
+        if f.size is not None and f.size > max_bytes:
+            await ctx.channel.send_long(ctx.inc.chat_id, f"Tệp {f.name} quá lớn (tối đa {settings.ingest.max_file_mb:g} MB); chưa nạp gì.")
+            return
+        await ctx.channel.send_long(ctx.inc.chat_id, f"Đã nhận tệp {f.name}, đang xử lý…")
+        data = await ctx.channel.download(f, max_bytes)
+        summary = await asyncio.to_thread(process_upload, settings, knowledge, data, f.name)
+        await ctx.channel.send_long(ctx.inc.chat_id, summary)
+
+    return handler
