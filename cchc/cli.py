@@ -189,6 +189,9 @@ def chat(app: AppContext) -> None:
     run_terminal_chat(app.knowledge)
 
 
+from cchc.cli_users import COMMANDS as _user_cmds; [cli.add_command(c) for c in _user_cmds]  # noqa: E402, E702
+
+
 def main(argv: list[str] | None = None) -> None:
     try:
         cli.main(args=argv, prog_name="cchc", standalone_mode=False)
