@@ -55,7 +55,9 @@ def run_checks(config: str | None = None) -> list[dict[str, Any]]:
         try:
             from knowledge.dense import load_model
 
-            dim = load_model(model, settings.embedding.device).get_sentence_embedding_dimension()
+            st = load_model(model, settings.embedding.device)
+            dim_fn = getattr(st, "get_embedding_dimension", None) or st.get_sentence_embedding_dimension
+            dim = dim_fn()
             checks.append(_check("embedding", True, f"mô hình '{model}' nạp được (số chiều {dim}); truy hồi kết hợp"))
         except Exception as exc:  # loading a model can fail in many ways
             checks.append(_check("embedding", False, f"không nạp được '{model}': {exc}"))

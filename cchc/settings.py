@@ -62,6 +62,8 @@ class EmbeddingSettings(BaseModel):
     model: str | None = Field(None, description="sentence-transformers model name or local path; none = lexical only")
     device: str = "cpu"
     batch_size: int = 32
+    chroma_host: str | None = Field(None, description="Chroma server (client/server mode); none = local folder")
+    chroma_port: int = 8000
 
 
 class LlmSettings(BaseModel):

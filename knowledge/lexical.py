@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 from scipy import sparse
 
-from knowledge.text import QUESTION_STOP, Analyzed, analyze, has_diacritics
+from knowledge.text import QUESTION_STOP, Analyzed, analyze, has_diacritics, query_text
 
 logger = logging.getLogger(__name__)
 
@@ -117,7 +117,7 @@ class LexicalIndex:
     # ------------------------------------------------------------------ query
     def query_features(self, query: str) -> dict[int, float]:
         """Matrix columns and weights for a query. Typed without diacritics -> folded features only."""
-        a = analyze(query)
+        a = analyze(query_text(query))
         folded_only = not has_diacritics(query)
         feats: dict[int, float] = {}
 

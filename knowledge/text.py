@@ -44,9 +44,26 @@ def has_diacritics(text: str) -> bool:
     return bool(_VI_MARKS_RE.search(text))
 
 
+# Old- and new-style tone placement ("hoà"/"hòa", "thuỷ"/"thủy") are the same word: canonical form
+# puts the tone on the first vowel of an open oa/oe/uy syllable ending.
+_TONE_OLD = {
+    "oà": "òa", "oá": "óa", "oả": "ỏa", "oã": "õa", "oạ": "ọa",
+    "oè": "òe", "oé": "óe", "oẻ": "ỏe", "oẽ": "õe", "oẹ": "ọe",
+    "uỳ": "ùy", "uý": "úy", "uỷ": "ủy", "uỹ": "ũy", "uỵ": "ụy",
+}
+_TONE_RE = re.compile("(" + "|".join(_TONE_OLD) + ")$")
+
+
+@functools.lru_cache(maxsize=200_000)
+def canonical_syllable(tok: str) -> str:
+    if len(tok) >= 2 and tok[-1] in "àáảãạèéẻẽẹỳýỷỹỵ" and not tok.startswith("qu"):
+        return _TONE_RE.sub(lambda m: _TONE_OLD[m.group(1)], tok)
+    return tok
+
+
 def words(text: str) -> list[str]:
-    """Lower-cased syllables (``\\w+``) of an NFC text."""
-    return [m.group(0).lower() for m in _WORD_RE.finditer(text)]
+    """Lower-cased syllables (``\\w+``) of an NFC text, tone placement made canonical."""
+    return [canonical_syllable(m.group(0).lower()) for m in _WORD_RE.finditer(text)]
 
 
 # --------------------------------------------------------------------------- glossary
@@ -140,6 +157,39 @@ QUESTION_STOP = frozenset(
         "hãy cho biết ai đâu khi nào bởi vì ạ nhỉ vậy thì phải"
     ).split()
 )
+
+
+# Question phrasing that carries no topic, removed from queries before analysis (folded patterns).
+_QUESTION_PHRASES = re.compile(
+    r"\b(dung hay sai|nhu the nao|the nao|la gi|bao gom nhung gi|nhung gi|bao nhieu|khi nao|o dau|"
+    r"duoc quy dinh ra sao|ra sao|phai khong|co phai|hay khong|cho biet|xin hoi)\b"
+)
+# Query-side rewrites: how a question asks for a definition -> how documents give one.
+_DEFINITION_RE = re.compile(r"\b(dinh nghia|khai niem|duoc hieu nhu the nao|duoc hieu la gi|hieu the nao)\b")
+
+
+def query_text(question: str) -> str:
+    """The question without topic-free phrasing ("như thế nào", "đúng hay sai"), plus the words
+    documents use for what it asks (a definition -> "giải thích từ ngữ ... là")."""
+    q = nfc(question)
+    extra = ""
+    if _DEFINITION_RE.search(fold(q)):
+        # Documents define a term as "<term> là ..." in an article "Giải thích từ ngữ".
+        m = re.search(r"[\"“”']([^\"“”']{2,60})[\"“”']", q) or re.search(
+            r"(?i)(?:định nghĩa|khái niệm)(?: của| về)?\s+(.{2,60}?)(?:\s+là gì|\s+được hiểu|[?.,]|$)", q
+        ) or re.search(r"(?i)(?:^|,)\s*([^,]{2,60}?)\s+được hiểu", q)
+        term = m.group(1).strip() if m else ""
+        extra = f" giải thích từ ngữ {term} là" if term else " giải thích từ ngữ"
+    # Remove phrases by matching on the folded text word by word.
+    toks = q.split()
+    folded = [fold(t).strip(".,;:?!\"“”()") for t in toks]
+    drop = set()
+    joined = " ".join(folded)
+    for m in _QUESTION_PHRASES.finditer(joined):
+        start = joined[: m.start()].count(" ")
+        n = m.group(0).count(" ") + 1
+        drop.update(range(start, start + n))
+    return " ".join(t for i, t in enumerate(toks) if i not in drop) + extra
 
 
 # --------------------------------------------------------------------------- sentences
