@@ -1,0 +1,1 @@
+"""Fact extractors over stored documents (index results, assigned tasks)."""
