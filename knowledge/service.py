@@ -87,6 +87,8 @@ class Knowledge:
         """
         extractors: list[Any] = []
         # -- fact extractors (one line each; see knowledge/scores.py, knowledge/tasks.py) --
+        extractors.append(__import__("knowledge.tasks", fromlist=["_"]).refresh_from_documents)
+        extractors.append(__import__("knowledge.scores", fromlist=["_"]).refresh_from_documents)
         for extract in extractors:
             extract(self.db)
 
@@ -138,6 +140,10 @@ class Knowledge:
     def ask(self, question: str) -> Answer:
         a = self.settings.answer
         # -- structured answerers (score results, responsibilities) go first; None = not theirs --
+        if (sq := __import__("knowledge.scores", fromlist=["_"]).answer_score_question(self.db, question, home_province=self.settings.province)) is not None:
+            return sq
+        if (resp := __import__("knowledge.tasks", fromlist=["_"]).answer_responsibility_question(self.db, question)) is not None:
+            return resp
         return compose(
             question,
             self.retriever,

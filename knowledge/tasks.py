@@ -570,8 +570,8 @@ def _write_rows(db: Database, rows: list[_Row], sheet: str, rep: ImportReport) -
         existing: dict[str, Task] = {}
         codes = [r.code for r in rows]
         for i in range(0, len(codes), 500):
-            for t in s.scalars(select(Task).options(selectinload(Task.agencies)).where(Task.code.in_(codes[i : i + 500]))):
-                existing[t.code] = t
+            for old in s.scalars(select(Task).options(selectinload(Task.agencies)).where(Task.code.in_(codes[i : i + 500]))):
+                existing[old.code] = old
         for r in rows:
             t: Task | None = existing.get(r.code)
             if t is not None and t.origin != "sheet":
