@@ -64,7 +64,8 @@ def _group(text: str, spans: list[tuple[int, int]], max_chars: int) -> list[tupl
             pieces.append((cur_a, cur_b))
     merged: list[tuple[int, int]] = []
     for a, b in pieces:
-        if merged and b - merged[-1][0] <= max_chars // 2 and "\n" not in text[merged[-1][1] : a].strip():
+        # merge only paragraphs that follow each other (a child section's paragraph may lie between)
+        if merged and b - merged[-1][0] <= max_chars // 2 and not text[merged[-1][1] : a].strip():
             merged[-1] = (merged[-1][0], b)
         else:
             merged.append((a, b))

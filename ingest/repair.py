@@ -162,7 +162,7 @@ def join_wrapped_lines(lines: list[str]) -> list[str]:
     (short, marker or all caps) is followed by a capitalised line. Blank lines are ignored when the
     text is double-spaced (every line followed by a blank one, as some PDF extractors write it).
     """
-    nonblank = [ln for ln in lines if ln.strip()]
+    nonblank = [ln for ln in lines if ln.strip() and not RULE_RE.match(ln)]
     if not nonblank:
         return []
     blanks = sum(1 for ln in lines if not ln.strip())
@@ -170,21 +170,25 @@ def join_wrapped_lines(lines: list[str]) -> list[str]:
     width = statistics.median(len(ln.strip()) for ln in nonblank) if nonblank else 80
     paras: list[str] = []
     gap = False
+    rule = False
     for raw in lines:
+        if RULE_RE.match(raw):
+            rule = True  # a decorative rule (dropped) ends the paragraph above it
+            continue
         line = raw.strip()
         if not line:
             gap = True
             continue
         if not paras:
             paras.append(line)
-            gap = False
+            gap = rule = False
             continue
         prev = paras[-1]
-        if _starts_new(prev, line, width, gap and not double_spaced):
+        if rule or _starts_new(prev, line, width, gap and not double_spaced):
             paras.append(line)
         else:
             paras[-1] = _join(prev, line)
-        gap = False
+        gap = rule = False
     return [re.sub(r"[ ]{2,}", " ", p).strip() for p in paras]
 
 
@@ -223,8 +227,8 @@ def repair(raw: str) -> Repaired:
     text = nfc(strip_markdown_emphasis(strip_debris(text)))
     lines = text.split("\n")
     body, notes = extract_footnotes(lines)
-    body = drop_rules(drop_page_numbers(body))
-    paras = join_wrapped_lines(body)
+    body = drop_page_numbers(body)
+    paras = join_wrapped_lines(body)  # drops decorative rules, breaking the paragraph there
     joined = "\n".join(paras)
     joined, anchors = unglue_footnote_markers(joined, [n.number for n in notes])
     for note in notes:

@@ -16,7 +16,7 @@ MARKER_RE = re.compile(
     r"|(?P<roman>[IVX]{1,5})\.\s+(?=\S)"
     r"|(?P<decimal>\d{1,2}(?:\.\d{1,2})+)\.?\s+(?=\S)"
     r"|(?P<arabic>\d{1,2})[.)]\s+(?=\S)"
-    r"|(?P<letter>[a-hik-nđ])\)\s*(?=\S)"
+    r"|(?P<letter>[a-eg-ik-nđ])\)\s*(?=\S)"
     r"|(?P<dash>[-–—])\s*(?=\S)"
     r"|(?P<plus>\+)\s*(?=\S)"
     r"|(?P<dot>[.•*])\s+(?=\S)"
@@ -186,7 +186,7 @@ def parse(text: str) -> Outline:
         mk = parse_marker(line)
         if mk is not None and mk.kind == "part" and not _part_ok(mk, last_by_kind):
             mk = None if not re.match(r"^[IVX]\.", line) else parse_marker(line)
-        if mk is not None and _plausible(mk, stack, last_by_kind):
+        if mk is not None and (_plausible(mk, stack, last_by_kind) or _repeated_heading(mk, line, stack, last_by_kind)):
             parent = _parent_for(mk, stack)
             while stack and stack[-1] is not parent:
                 stack.pop()
@@ -209,6 +209,19 @@ def parse(text: str) -> Outline:
             target.heading = line.strip()
         target.spans.append((start, end))
     return Outline(sections, footer_start)
+
+
+def _repeated_heading(
+    mk: Marker, line: str, stack: list[Section], last_by_kind: dict[tuple[int | None, str], tuple[int, ...]]
+) -> bool:
+    """An upper-case Roman heading numbered like the previous one: a numbering slip in the source
+    ("II. MỤC TIÊU" then "II. NHIỆM VỤ, GIẢI PHÁP") still opens a new section."""
+    if mk.kind != "roman":
+        return False
+    parent = _parent_for(mk, stack)
+    letters = [c for c in line[mk.length :] if c.isalpha()]
+    same = last_by_kind.get((parent.id if parent else None, mk.kind)) == mk.value
+    return same and len(letters) >= 3 and all(c.isupper() for c in letters)
 
 
 def _part_ok(mk: Marker, last_by_kind: dict[tuple[int | None, str], tuple[int, ...]]) -> bool:
