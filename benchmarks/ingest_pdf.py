@@ -19,7 +19,7 @@ sys.path.insert(0, str(ROOT))
 
 
 def make_pdf(path: Path, pages: int) -> None:
-    import fitz
+    import pymupdf as fitz
     import matplotlib
 
     font = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"

@@ -43,11 +43,12 @@ class IngestSettings(BaseModel):
 
 class RetrievalSettings(BaseModel):
     k: int = Field(10, ge=1, le=100)
-    bigram_weight: float = Field(0.6, ge=0)
-    folded_weight: float = Field(0.35, ge=0)
-    title_weight: float = Field(0.5, ge=0)
-    k1: float = Field(1.2, gt=0)
-    b: float = Field(0.75, ge=0, le=1)
+    # Tuned on ALQAC dev (benchmarks/tune_alqac.py); see docs/benchmarks.md.
+    bigram_weight: float = Field(1.3, ge=0)
+    folded_weight: float = Field(0.6, ge=0)
+    title_weight: float = Field(0.2, ge=0)
+    k1: float = Field(0.4, gt=0)
+    b: float = Field(0.6, ge=0, le=1)
     dense_weight: float = Field(0.3, ge=0, le=1, description="share of the dense leg in score fusion")
 
 

@@ -141,7 +141,7 @@ def decode_text(data: bytes) -> str:
 
 
 def read_pdf(data: bytes, name: str, *, max_pages: int) -> RawDoc:
-    import fitz  # PyMuPDF
+    import pymupdf as fitz
 
     try:
         pdf = fitz.open(stream=data, filetype="pdf")

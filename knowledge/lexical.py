@@ -31,11 +31,11 @@ FORMAT_VERSION = 3
 
 @dataclass(frozen=True)
 class LexicalParams:
-    k1: float = 1.2
-    b: float = 0.75
-    bigram_weight: float = 0.6
-    folded_weight: float = 0.35
-    title_weight: float = 0.5
+    k1: float = 0.4
+    b: float = 0.6
+    bigram_weight: float = 1.3
+    folded_weight: float = 0.6
+    title_weight: float = 0.2
 
     @classmethod
     def from_settings(cls, r: object) -> LexicalParams:

@@ -165,21 +165,21 @@ _QUESTION_PHRASES = re.compile(
     r"duoc quy dinh ra sao|ra sao|phai khong|co phai|hay khong|cho biet|xin hoi)\b"
 )
 # Query-side rewrites: how a question asks for a definition -> how documents give one.
-_DEFINITION_RE = re.compile(r"\b(dinh nghia|khai niem|duoc hieu nhu the nao|duoc hieu la gi|hieu the nao)\b")
+_DEFINITION_RE = re.compile(r"\b(dinh nghia|khai niem|duoc hieu nhu the nao|duoc hieu la gi|hieu the nao)\b|^[^,]{2,50} la gi\W*$")
 
 
 def query_text(question: str) -> str:
     """The question without topic-free phrasing ("như thế nào", "đúng hay sai"), plus the words
-    documents use for what it asks (a definition -> "giải thích từ ngữ ... là")."""
+    documents use for what it asks (a definition of X -> "X là")."""
     q = nfc(question)
     extra = ""
     if _DEFINITION_RE.search(fold(q)):
         # Documents define a term as "<term> là ..." in an article "Giải thích từ ngữ".
         m = re.search(r"[\"“”']([^\"“”']{2,60})[\"“”']", q) or re.search(
             r"(?i)(?:định nghĩa|khái niệm)(?: của| về)?\s+(.{2,60}?)(?:\s+là gì|\s+được hiểu|[?.,]|$)", q
-        ) or re.search(r"(?i)(?:^|,)\s*([^,]{2,60}?)\s+được hiểu", q)
+        ) or re.search(r"(?i)(?:^|,)\s*([^,]{2,60}?)\s+(?:được hiểu|là gì)", q)
         term = m.group(1).strip() if m else ""
-        extra = f" giải thích từ ngữ {term} là" if term else " giải thích từ ngữ"
+        extra = f" {term} là" if term else ""
     # Remove phrases by matching on the folded text word by word.
     toks = q.split()
     folded = [fold(t).strip(".,;:?!\"“”()") for t in toks]
