@@ -301,7 +301,9 @@ class Router:
             status = str(getattr(t, "status", "") or "")
             if status == "hoàn thành":
                 continue
-            rows.append([Button(f"Đã xong #{t.id}", f"done:{t.id}")])
+            title = str(getattr(t, "title", "") or "")
+            short = title if len(title) <= 40 else title[:39].rstrip() + "…"
+            rows.append([Button(f"✅ Đã xong #{t.id}: {short}", f"done:{t.id}")])
             if len(rows) >= MAX_TASK_BUTTONS:
                 break
         return rows or None

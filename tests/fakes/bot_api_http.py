@@ -10,7 +10,7 @@ from email.parser import BytesParser
 from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl, urlparse
+from urllib.parse import parse_qsl, unquote, urlparse
 
 
 def parse_body(content_type: str, body: bytes, query: str) -> tuple[dict[str, Any], dict[str, bytes]]:
@@ -82,7 +82,7 @@ class FakeBotApi:
                 url = urlparse(self.path)
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
-                parts = url.path.strip("/").split("/")
+                parts = unquote(url.path).strip("/").split("/")
                 if len(parts) >= 3 and parts[0] == "file":
                     if parts[1] != f"bot{api.token}":
                         self._reply(401, {"ok": False, "error_code": 401, "description": "Unauthorized"})
@@ -110,7 +110,14 @@ class FakeBotApi:
             do_GET = _handle
             do_POST = _handle
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Server(ThreadingHTTPServer):
+            def handle_error(self, request: Any, client_address: Any) -> None:
+                import sys
+
+                if not isinstance(sys.exc_info()[1], ConnectionError):  # clients hanging up a long poll
+                    super().handle_error(request, client_address)
+
+        self._server = Server(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
