@@ -52,6 +52,8 @@ def sniff(data: bytes, name: str = "") -> str:
         if "xl/workbook.xml" in names:
             return "xlsx"
         return "zip"
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 text (its ASCII has zero bytes)
+        return "md" if name.lower().endswith(".md") else "txt"
     if head.startswith((b"\xd0\xcf\x11\xe0", b"\x7fELF", b"MZ", b"\x89PNG", b"\xff\xd8\xff", b"GIF8")):
         return "binary"
     low = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
@@ -129,12 +131,11 @@ def decode_text(data: bytes) -> str:
     # Legacy single-byte files: Latin-1 keeps every byte, which the TCVN3/VNI converters expect.
     text = data.decode("latin-1")
     from ingest.legacy import fix_legacy, vietnamese_score
+    from knowledge.text import nfc
 
-    fixed, enc = fix_legacy(text)
-    if enc != "unicode":
-        return text
+    fixed, _enc = fix_legacy(text)
     try:
-        cp = data.decode("cp1258")
+        cp = nfc(data.decode("cp1258"))  # tone marks are combining characters in Windows-1258
     except UnicodeDecodeError:
         return text
     return cp if vietnamese_score(cp) >= vietnamese_score(fixed) else text
