@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 
 from bot.access_models import ROLES, DeliveryFailure, Invite, User
 from cchc.errors import CchcError, InviteError, NotFoundError
@@ -152,9 +152,10 @@ class Access:
             user.display_name = display_name or user.display_name
             s.flush()
             # claim the code atomically: a concurrent redeem of the same code updates zero rows
-            claimed = s.execute(
+            result: CursorResult[Any] = s.execute(  # type: ignore[assignment]
                 update(Invite).where(Invite.id == inv.id, Invite.used_at.is_(None)).values(used_at=now, used_by=user.id)
-            ).rowcount
+            )
+            claimed = result.rowcount
             if claimed != 1:
                 raise InviteError(user_message="Mã mời này đã được dùng. Mỗi mã chỉ dùng được một lần; hãy xin mã mới.")
             info = UserInfo.of(user)
@@ -275,6 +276,9 @@ class Access:
     def failures(self) -> list[dict[str, Any]]:
         with self.db.session() as s:
             rows = s.scalars(select(DeliveryFailure).order_by(DeliveryFailure.id))
-            return [{"id": r.id, "user_id": r.user_id, "channel": r.channel, "chat_id": r.chat_id, "reason": r.reason,
-                     "created_at": aware(r.created_at).isoformat() if r.created_at else None, "alerted": r.alerted}
-                    for r in rows]
+            out = []
+            for r in rows:
+                created = aware(r.created_at)
+                out.append({"id": r.id, "user_id": r.user_id, "channel": r.channel, "chat_id": r.chat_id, "reason": r.reason,
+                            "created_at": created.isoformat() if created else None, "alerted": r.alerted})
+            return out

@@ -8,6 +8,7 @@ per-user question rate limit and the Zalo photo cache are per process.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 import sys
@@ -64,10 +65,8 @@ async def serve(settings: Settings, knowledge: Any, stop: asyncio.Event | None =
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
-        try:
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # not on Windows
             loop.add_signal_handler(sig, stop.set)
-        except (NotImplementedError, RuntimeError):  # pragma: no cover (Windows)
-            pass
     logging.getLogger("tornado.access").setLevel(logging.WARNING)  # request lines carry photo tokens
     svc = build_services(settings, knowledge)
     try:

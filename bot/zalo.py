@@ -8,6 +8,7 @@ Zalo has no buttons: the router shows numbered choices instead. Webhook requests
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import json
 import logging
@@ -180,10 +181,8 @@ class ZaloBot:
         self._stopping.set()
         if self._poller is not None:
             self._poller.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._poller
-            except (asyncio.CancelledError, Exception):
-                pass
         if self._server is not None:
             self._server.stop()
         if self._tasks:

@@ -85,8 +85,8 @@ async def test_code_is_one_time_and_expired_code_refused(router: Router, access:
     old = access.create_invite("official", "Sở Nội vụ", expires=timedelta(minutes=1))
     from sqlalchemy import update
 
-    from bot.access_models import Invite
     from bot.access import hash_code, utcnow
+    from bot.access_models import Invite
 
     with access.db.session() as s:
         s.execute(update(Invite).where(Invite.code_hash == hash_code(old.code)).values(expires_at=utcnow() - timedelta(seconds=1)))
