@@ -15,7 +15,13 @@ logger = logging.getLogger(__name__)
 
 
 def _db(app: Any) -> Any:
-    return app.knowledge.db
+    """The database only: these commands do not need the retriever (keeps ``cchc summary`` fast)."""
+    if getattr(app, "_scores_db", None) is None:
+        from knowledge.db import Database
+
+        s = app.settings
+        app._scores_db = Database(s.database_url, echo=s.database.echo)
+    return app._scores_db
 
 
 @click.group(name="scores", invoke_without_command=True)

@@ -16,6 +16,15 @@ FONT = "DejaVu Sans"
 _COLORS = {"PAR INDEX": "#1f77b4", "SIPAS": "#2ca02c", "PAPI": "#d62728", "PCI": "#9467bd", "ICT INDEX": "#ff7f0e"}
 
 
+def warm_up() -> None:
+    """Import matplotlib ahead of the first ``/diem`` (a long-running bot can call this at start-up)."""
+    import matplotlib
+    from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: F401
+    from matplotlib.figure import Figure  # noqa: F401
+
+    matplotlib.rcParams["font.family"] = matplotlib.rcParams["font.family"]
+
+
 def render_chart(
     province: str,
     year: int,
