@@ -105,8 +105,8 @@ def to_incoming(update: Update, bot_username: str | None) -> Incoming | None:
             if not text.startswith("/"):
                 text = (text[:i] + text[i + len(tag):]).strip()
     if msg.reply_to_message is not None and msg.reply_to_message.from_user is not None:
-        mentioned = mentioned or msg.reply_to_message.from_user.is_bot and (
-            bot_username is None or msg.reply_to_message.from_user.username == bot_username)
+        mentioned = mentioned or (msg.reply_to_message.from_user.is_bot and (
+            bot_username is None or msg.reply_to_message.from_user.username == bot_username))
     file = None
     if msg.document is not None:
         d = msg.document
