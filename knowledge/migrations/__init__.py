@@ -37,10 +37,13 @@ def all_migrations() -> list[Migration]:
     return out
 
 
-def current_version(conn: Connection) -> int:
+def applied_versions(conn: Connection) -> set[int]:
     conn.execute(text("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"))
-    row = conn.execute(text("SELECT MAX(version) FROM schema_version")).scalar()
-    return int(row or 0)
+    return {int(v) for v in conn.execute(text("SELECT version FROM schema_version")).scalars()}
+
+
+def current_version(conn: Connection) -> int:
+    return max(applied_versions(conn), default=0)
 
 
 def migrate(engine: Engine, target: int | None = None) -> list[int]:
@@ -52,7 +55,9 @@ def migrate(engine: Engine, target: int | None = None) -> list[int]:
         with engine.begin() as conn:
             if engine.dialect.name == "postgresql":
                 conn.execute(text("SELECT pg_advisory_xact_lock(727001)"))
-            if mig.version <= current_version(conn):
+            # Each migration is recorded by number, so one added later with a lower number than an
+            # applied one (parallel branches) still runs.
+            if mig.version in applied_versions(conn):
                 continue
             logger.info("applying migration %s", mig.name)
             mig.upgrade(conn)
