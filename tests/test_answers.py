@@ -26,7 +26,7 @@ def _judge() -> Callable[[dict[str, Any], dict[str, Any]], tuple[bool, str]]:
     assert spec and spec.loader
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
-    return mod.judge  # type: ignore[no-any-return]
+    return mod.judge
 
 
 def _items() -> list[dict[str, Any]]:

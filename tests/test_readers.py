@@ -35,13 +35,16 @@ def make_pdf(pages: list[str], *, encrypt: bool = False, text_layer: bool = True
     for body in pages:
         page = doc.new_page()
         if text_layer:
-            kw = {"fontfile": str(FONT), "fontname": "dejavu"} if FONT.exists() else {}
-            page.insert_textbox(pymupdf.Rect(50, 50, 550, 800), body, fontsize=11, **kw)
+            if FONT.exists():
+                page.insert_textbox(pymupdf.Rect(50, 50, 550, 800), body, fontsize=11, fontfile=str(FONT), fontname="dejavu")
+            else:
+                page.insert_textbox(pymupdf.Rect(50, 50, 550, 800), body, fontsize=11)
         else:
             page.draw_rect(pymupdf.Rect(50, 50, 300, 300), color=(0, 0, 0), fill=(0.5, 0.5, 0.5))
     out = io.BytesIO()
     if encrypt:
-        doc.save(out, encryption=pymupdf.PDF_ENCRYPT_AES_256, owner_pw="owner", user_pw="secret")
+        aes = pymupdf.PDF_ENCRYPT_AES_256  # type: ignore[attr-defined]
+        doc.save(out, encryption=aes, owner_pw="owner", user_pw="secret")
     else:
         doc.save(out)
     doc.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections import defaultdict
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,9 +20,9 @@ HAI_DUONG = "hai-duong_2023_phan-tich-chi-so-cchc-2022.txt"
 
 
 @pytest.fixture
-def db(knowledge: object, corpus_settings: Settings) -> sqlite3.Connection:
+def db(knowledge: object, corpus_settings: Settings) -> Iterator[sqlite3.Connection]:
     con = sqlite3.connect(corpus_settings.home / "cchc.sqlite3")
-    yield con  # type: ignore[misc]
+    yield con
     con.close()
 
 
