@@ -511,6 +511,18 @@ def import_schedule(db: Database, path: Path) -> ImportReport:
     return rep
 
 
+_RESOLVED: dict[tuple[int, str], Any] = {}
+
+
+def _resolve_cached(reg: Registry, name: str) -> Any:
+    key = (id(reg), name)
+    if key not in _RESOLVED:
+        if len(_RESOLVED) > 10_000:
+            _RESOLVED.clear()
+        _RESOLVED[key] = reg.resolve(name)
+    return _RESOLVED[key]
+
+
 def _parse_row(n: int, cells: list[object], h: dict[str, int], reg: Registry, problems: list[str]) -> _Row | None:
     before = len(problems)
     code = str(_cell(cells, h["code"]) or "").strip()
@@ -529,7 +541,7 @@ def _parse_row(n: int, cells: list[object], h: dict[str, int], reg: Registry, pr
     support_names: list[str] = []
     for col, ids, names in (("lead", lead, lead_names), ("support", support, support_names)):
         for name in _split_agencies(_cell(cells, h.get(col))):
-            a = reg.resolve(name)
+            a = _resolve_cached(reg, name)
             if a is None:
                 sugg = reg.suggest(name)
                 hint = f" (có phải: {', '.join(sugg)}?)" if sugg else ""
@@ -565,50 +577,72 @@ def _parse_row(n: int, cells: list[object], h: dict[str, int], reg: Registry, pr
 
 
 def _write_rows(db: Database, rows: list[_Row], sheet: str, rep: ImportReport) -> None:
+    """One transaction: new codes are bulk-inserted (Core, batches of 1000), known codes updated in place."""
+    from sqlalchemy import insert
+
     now = datetime.now(UTC)
     with db.session() as s:
-        existing: dict[str, Task] = {}
+        known: set[str] = set()
         codes = [r.code for r in rows]
         for i in range(0, len(codes), 500):
-            for old in s.scalars(select(Task).options(selectinload(Task.agencies)).where(Task.code.in_(codes[i : i + 500]))):
-                existing[old.code] = old
+            known.update(s.scalars(select(Task.code).where(Task.code.in_(codes[i : i + 500]))))
+        new = [r for r in rows if r.code not in known]
+        for i in range(0, len(new), 1000):
+            batch = new[i : i + 1000]
+            s.execute(insert(Task), [
+                {"code": r.code, "origin": "sheet", "title": r.title, "due": r.due, "due_text": r.due_text,
+                 "recurrence": r.recurrence, "status": r.status, "owner": r.owner, "doc_ref": r.doc_ref,
+                 "source": sheet, "section": f"dòng {r.n}", "quote": r.title, "sheet_row": r.n,
+                 "created_at": now, "updated_at": now} for r in batch
+            ])
+            ids = dict(s.execute(select(Task.code, Task.id).where(Task.code.in_([r.code for r in batch]))).tuples().all())
+            agencies = [
+                {"task_id": ids[r.code], "agency_id": a, "name": nm, "role": role, "ordinal": k}
+                for r in batch
+                for k, (a, nm, role) in enumerate(_row_agencies(r))
+            ]
+            if agencies:
+                s.execute(insert(TaskAgency), agencies)
+            hist = [{"task_id": ids[r.code], "from_status": None, "to_status": r.status, "by": sheet,
+                     "channel": "import", "at": now} for r in batch if r.status != TODO]
+            if hist:
+                s.execute(insert(TaskStatusChange), hist)
+        rep.added = len(new)
         for r in rows:
-            t: Task | None = existing.get(r.code)
-            if t is not None and t.origin != "sheet":
+            if r.code not in known:
+                continue
+            t = s.scalars(select(Task).options(selectinload(Task.agencies)).where(Task.code == r.code)).one()
+            if t.origin != "sheet":
                 raise ImportRowsError([f"Dòng {r.n}: mã “{r.code}” đã dùng cho một nhiệm vụ trích từ văn bản"])
-            agencies = [(a, nm, "lead") for a, nm in zip(r.lead, r.lead_names, strict=True)] + \
-                       [(a, nm, "support") for a, nm in zip(r.support, r.support_names, strict=True)]
-            if t is None:
-                t = Task(code=r.code, origin="sheet", status=r.status, created_at=now)
-                s.add(t)
-                rep.added += 1
-                if r.status != TODO:
-                    t.history.append(TaskStatusChange(from_status=None, to_status=r.status, by=sheet, channel="import", at=now))
-            else:
-                same = (t.title, t.due, t.owner, t.doc_ref, t.recurrence, t.status,
-                        [(x.agency_id, x.role) for x in t.agencies]) == (
-                        r.title, r.due, r.owner, r.doc_ref, r.recurrence, r.status, [(a, role) for a, _n, role in agencies])
-                if same:
-                    rep.unchanged += 1
-                    continue
-                rep.updated += 1
-                if t.status != r.status:
-                    t.history.append(TaskStatusChange(from_status=t.status, to_status=r.status, by=sheet, channel="import", at=now))
-                    t.status = r.status
+            agencies_now = _row_agencies(r)
+            same = (t.title, t.due, t.owner, t.doc_ref, t.recurrence, t.status,
+                    [(x.agency_id, x.role) for x in t.agencies]) == (
+                    r.title, r.due, r.owner, r.doc_ref, r.recurrence, r.status, [(a, role) for a, _n, role in agencies_now])
+            if same:
+                rep.unchanged += 1
+                continue
+            rep.updated += 1
+            if t.status != r.status:
+                t.history.append(TaskStatusChange(from_status=t.status, to_status=r.status, by=sheet, channel="import", at=now))
+                t.status = r.status
             t.title, t.due, t.due_text, t.owner, t.doc_ref, t.recurrence = r.title, r.due, r.due_text, r.owner, r.doc_ref, r.recurrence
-            t.source, t.section, t.sheet_row, t.updated_at = sheet, f"dòng {r.n}", r.n, now
-            t.quote = r.title
+            t.source, t.section, t.sheet_row, t.updated_at, t.quote = sheet, f"dòng {r.n}", r.n, now, r.title
             t.agencies.clear()
             s.flush()
-            for i, (a, nm, role) in enumerate(agencies):
-                t.agencies.append(TaskAgency(agency_id=a, name=nm, role=role, ordinal=i))
+            t.agencies.extend(TaskAgency(agency_id=a, name=nm, role=role, ordinal=k) for k, (a, nm, role) in enumerate(agencies_now))
+
+
+def _row_agencies(r: _Row) -> list[tuple[int, str, str]]:
+    return [(a, nm, "lead") for a, nm in zip(r.lead, r.lead_names, strict=True)] + \
+           [(a, nm, "support") for a, nm in zip(r.support, r.support_names, strict=True)]
 
 
 # --------------------------------------------------------------------------- questions
+# Matched on the diacritic-free form, so "so noi vu phai lam gi" works too.
 _Q_PATTERNS = [
-    re.compile(r"^(?P<a>.+?)\s+(?:phải|cần|có)\s+(?:làm|thực hiện)\s+(?:những\s+)?(?:việc\s+)?gì$"),
-    re.compile(r"^(?P<a>.+?)\s+(?:có|được giao)\s+(?:những\s+)?(?:nhiệm vụ|trách nhiệm)\s+gì$"),
-    re.compile(r"^(?:các\s+|những\s+)?(?:nhiệm vụ|trách nhiệm|việc)\s+(?:được giao\s+)?(?:của|cho)\s+(?P<a>.+?)(?:\s+là\s+gì)?$"),
+    re.compile(r"^(?P<a>.+?)\s+(?:phai|can|co)\s+(?:lam|thuc hien)\s+(?:nhung\s+)?(?:viec\s+)?gi$"),
+    re.compile(r"^(?P<a>.+?)\s+(?:co|duoc giao)\s+(?:nhung\s+)?(?:nhiem vu|trach nhiem)\s+gi$"),
+    re.compile(r"^(?:cac\s+|nhung\s+)?(?:nhiem vu|trach nhiem|viec)\s+(?:duoc giao\s+)?(?:cua|cho)\s+(?P<a>.+?)(?:\s+la\s+gi)?$"),
     re.compile(r"^/nhiemvu\s+(?P<a>.+)$"),
 ]
 
@@ -616,7 +650,7 @@ _Q_PATTERNS = [
 def parse_responsibility_question(question: str) -> str | None:
     """The agency named by a bare responsibility question ("Sở Nội vụ phải làm gì?"), else None."""
     q = squash_ws(nfc(question)).rstrip(" ?.!").strip()
-    low = q.lower()
+    low = fold_aligned(q)
     for rx in _Q_PATTERNS:
         m = rx.match(low)
         if m:
