@@ -38,7 +38,7 @@ def main() -> int:
     ap.add_argument("--verbose", action="store_true")
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    from conftest import make_settings  # type: ignore[import-not-found]
+    from conftest import make_settings
 
     from knowledge.service import Knowledge
     from knowledge.tasks import list_tasks
@@ -58,20 +58,20 @@ def main() -> int:
         if t is not None:
             found += 1
             matched_ids[t.id] = lab
-            agency_ok += set(t.leads) == set(lab["lead"])
+            agency_ok += int(set(t.leads) == set(lab["lead"]))
         if lab["due"]:
             dated += 1
             ok = t is not None and t.due is not None and t.due.isoformat() == lab["due"]
-            dated_ok += ok
+            dated_ok += int(ok)
             if args.verbose and not ok:
                 print("MISS", lab["id"], lab["quote"][:80], "->", t.due if t else "not found")
         if args.verbose and t is not None and set(t.leads) != set(lab["lead"]):
             print("AGENCY", lab["id"], t.leads, "!=", lab["lead"])
     extracted_dated = [t for t in tasks if t.due is not None]
-    correct = sum(1 for t in extracted_dated if t.id in matched_ids and matched_ids[t.id]["due"] == t.due.isoformat())
+    correct = sum(1 for t in extracted_dated if t.id in matched_ids and t.due and matched_ids[t.id]["due"] == t.due.isoformat())
     if args.verbose:
         for t in extracted_dated:
-            if not (t.id in matched_ids and matched_ids[t.id]["due"] == t.due.isoformat()):  # type: ignore[union-attr]
+            if not (t.id in matched_ids and t.due and matched_ids[t.id]["due"] == t.due.isoformat()):
                 print("FALSE+", t.id, t.due, t.title[:80])
     out = {
         "labels": len(labels), "dated_labels": dated, "extracted_tasks": len(tasks), "extracted_dated": len(extracted_dated),

@@ -9,12 +9,12 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import resource
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import tracemalloc
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,7 +29,7 @@ def main() -> int:
     ap.add_argument("--big-rows", type=int, default=0)
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    from conftest import make_settings  # type: ignore[import-not-found]
+    from conftest import make_settings
 
     from knowledge.service import Knowledge
     from knowledge.tasks import import_schedule, tasks_for_agency
@@ -58,13 +58,11 @@ def main() -> int:
             big = Path(home) / "big.xlsx"
             subprocess.run([sys.executable, str(ROOT / "data" / "schedule" / "make_sample.py"), "--rows",
                             str(args.big_rows), "--out", str(big)], check=True, capture_output=True)
-            tracemalloc.start()
             t0 = time.perf_counter()
             rep = import_schedule(kn.db, big)
             out["big_import_s"] = round(time.perf_counter() - t0, 1)
             out["big_import_rows"] = rep.added
-            out["big_import_peak_python_mib"] = round(tracemalloc.get_traced_memory()[1] / 2**20, 1)
-            tracemalloc.stop()
+            out["process_max_rss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
         kn.close()
     print(json.dumps(out, ensure_ascii=False))
     return 0

@@ -56,7 +56,7 @@ def test_quotes_are_exact_slices(knowledge: Any) -> None:
     tasks = list_tasks(knowledge.db)
     assert len(tasks) >= 100
     for t in tasks:
-        assert t.quote and t.quote in texts[t.source]
+        assert t.quote and t.source and t.quote in texts[t.source]
         assert t.section
 
 

@@ -46,7 +46,7 @@ def test_upgrade_from_previous_version_with_data(tmp_path: Path) -> None:
     db = Database(url)  # applies 0003 (and later ones)
     with db.engine.connect() as c:
         assert c.execute(text("SELECT COUNT(*) FROM documents")).scalar() == 1
-        assert c.execute(text("SELECT MAX(version) FROM schema_version")).scalar() >= 3
+        assert (c.execute(text("SELECT MAX(version) FROM schema_version")).scalar() or 0) >= 3
     from knowledge.tasks import list_tasks, refresh_from_documents
 
     rep = refresh_from_documents(db)

@@ -93,7 +93,8 @@ def main() -> None:
         rows = big_rows(args.rows)
         if out.suffix == ".csv":
             for r in rows:
-                r[4] = r[4].strftime("%d/%m/%Y")  # type: ignore[union-attr]
+                d = r[4]
+                r[4] = d.strftime("%d/%m/%Y") if isinstance(d, date) else d
             write_csv(out, rows)
         else:
             write_xlsx(out, rows)
