@@ -19,8 +19,8 @@ sys.path.insert(0, str(ROOT))
 
 
 def make_pdf(path: Path, pages: int) -> None:
-    import pymupdf as fitz
     import matplotlib
+    import pymupdf as fitz
 
     font = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
     lines: list[str] = []

@@ -37,7 +37,7 @@ def main() -> int:
     qs = [json.loads(x)["question"] for x in (base / "dev_questions.jsonl").read_text(encoding="utf-8").splitlines() if x.strip()]
     qs = qs[: args.queries]
     for factor in args.factors:
-        def gen(factor: int = factor):  # noqa: ANN202
+        def gen(factor: int = factor):
             n = 0
             for copy in range(factor):
                 for d in docs:

@@ -18,7 +18,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from cchc.errors import ConfigError
 
-_YAML_DATA: contextvars.ContextVar[dict[str, Any]] = contextvars.ContextVar("_YAML_DATA", default={})
+_YAML_DATA: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar("_YAML_DATA", default=None)
 
 SECRET_KEYS = {
     ("telegram", "token"),
@@ -49,7 +49,7 @@ class RetrievalSettings(BaseModel):
     title_weight: float = Field(0.2, ge=0)
     k1: float = Field(0.4, gt=0)
     b: float = Field(0.6, ge=0, le=1)
-    dense_weight: float = Field(0.3, ge=0, le=1, description="share of the dense leg in score fusion")
+    dense_weight: float = Field(0.1, ge=0, le=1, description="share of the dense leg in score fusion (chosen on ALQAC dev: benchmarks/dense_fusion.py)")
 
 
 class AnswerSettings(BaseModel):
@@ -165,7 +165,7 @@ class _YamlSource(PydanticBaseSettingsSource):
         return None, field_name, False
 
     def __call__(self) -> dict[str, Any]:
-        return dict(_YAML_DATA.get())
+        return dict(_YAML_DATA.get() or {})
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:

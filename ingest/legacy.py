@@ -68,9 +68,7 @@ _TONED = set("àáảãạăằắẳẵặâầấẩẫậđèéẻẽẹêề
 
 
 _COMMON = frozenset(
-    "của và các công được trong người nhân dân tỉnh hành chính việt năm thực hiện với cho này những một "
-    "không đã theo về quản lý cộng hòa hội nghĩa độc lập ủy ban số ngày tháng có là đến tại sở nhà nước "
-    "cải cách thủ tục đơn vị cơ quan chỉ đạo kết quả nhiệm vụ trên địa bàn phát triển kinh tế xã huyện".split()
+    ["của", "và", "các", "công", "được", "trong", "người", "nhân", "dân", "tỉnh", "hành", "chính", "việt", "năm", "thực", "hiện", "với", "cho", "này", "những", "một", "không", "đã", "theo", "về", "quản", "lý", "cộng", "hòa", "hội", "nghĩa", "độc", "lập", "ủy", "ban", "số", "ngày", "tháng", "có", "là", "đến", "tại", "sở", "nhà", "nước", "cải", "cách", "thủ", "tục", "đơn", "vị", "cơ", "quan", "chỉ", "đạo", "kết", "quả", "nhiệm", "vụ", "trên", "địa", "bàn", "phát", "triển", "kinh", "tế", "xã", "huyện"]
 )
 
 
@@ -81,9 +79,7 @@ def vietnamese_score(text: str) -> float:
     for ch in text:
         if ch in _TONED:
             good += 1
-        elif ch.isalpha() and ch not in VI_LETTERS:
-            bad += 1
-        elif not ch.isascii() and not ch.isalpha() and unicodedata.category(ch) in ("So", "Sk", "Sm", "Lm"):
+        elif (ch.isalpha() and ch not in VI_LETTERS) or (not ch.isascii() and not ch.isalpha() and unicodedata.category(ch) in ("So", "Sk", "Sm", "Lm")):
             bad += 1
     return good - 3 * bad
 

@@ -39,7 +39,7 @@ def sha256_of(path: Path) -> str:
 
 
 def parse_raw(raw: RawDoc, *, source: str, path: Path, sha256: str, max_chars: int = 900) -> ParsedDoc:
-    rep = repair(raw.text)
+    rep = repair(raw.text, hard_wraps=raw.format in ("txt", "md", "pdf"))
     body = rep.text
     outline = parse(body)
     footer = body[outline.footer_start :]

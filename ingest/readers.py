@@ -11,6 +11,7 @@ import zipfile
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import ClassVar
 
 from cchc.errors import (
     CorruptFileError,
@@ -154,7 +155,7 @@ def read_pdf(data: bytes, name: str, *, max_pages: int) -> RawDoc:
         if pdf.page_count > max_pages:
             raise FileTooLargeError(f"{name}: {pdf.page_count} trang, vượt giới hạn {max_pages}", path=name)
         pages = []
-        for i, page in enumerate(pdf):
+        for i, page in enumerate(pdf):  # type: ignore[arg-type, var-annotated]
             body = page.get_text("text", sort=False)
             pages.append(body.rstrip() + f"\n{i + 1}\n")  # keep page breaks visible as a number line
         text = "".join(pages)
@@ -196,8 +197,8 @@ def read_docx(data: bytes, name: str) -> RawDoc:
 
 
 class _HtmlText(HTMLParser):
-    BLOCK = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "table", "section", "article", "ul", "ol"}
-    SKIP = {"script", "style", "noscript", "head", "nav", "footer"}
+    BLOCK: ClassVar[set[str]] = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "table", "section", "article", "ul", "ol"}
+    SKIP: ClassVar[set[str]] = {"script", "style", "noscript", "head", "nav", "footer"}
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)

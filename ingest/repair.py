@@ -116,9 +116,7 @@ def _after_gap(body: list[str], current: Footnote | None) -> bool:
     if current is not None:
         return True
     for prev in reversed(body[-3:]):
-        if not prev.strip():
-            return True
-        return False
+        return bool(not prev.strip())
     return True
 
 
@@ -192,7 +190,25 @@ def join_wrapped_lines(lines: list[str]) -> list[str]:
     return [re.sub(r"[ ]{2,}", " ", p).strip() for p in paras]
 
 
+_HEADER_LINE_RE = re.compile(
+    r"^(Số:|Số\s+\d|CỘNG HÒA XÃ HỘI|CỘNG HOÀ XÃ HỘI|Độc lập\s*[-–]\s*Tự do|[\w .]{2,40}, ngày\b.*\bnăm \d{4}\s*$)"
+)
+_FIRST_MARKERS = ("1.", "1)", "a)", "I.", "A.")
+
+
+def _standalone(line: str) -> bool:
+    """Header-block lines that are paragraphs of their own (number, national motto, place and date)."""
+    return bool(_HEADER_LINE_RE.match(line.strip()))
+
+
 def _starts_new(prev: str, line: str, width: float, blank_between: bool) -> bool:
+    if _standalone(line) or _standalone(prev):
+        return True
+    if _all_caps(line) and not _all_caps(prev) and len(line) < 120 and not line.rstrip().endswith(","):
+        return True  # an upper-case title line after body text ("THÔNG BÁO" after the date)
+    mk_first = MARKER_RE.match(line) is not None and line.split(" ", 1)[0] in _FIRST_MARKERS
+    if mk_first and (_all_caps(prev) or len(prev) < 0.9 * width or not prev.rstrip().endswith(",")):
+        return True  # the first item of a list ("1. ...") after a title
     finished = prev.rstrip().endswith(TERMINATORS) or prev.rstrip().endswith(("”", "\""))
     first = line[:1]
     if MARKER_RE.match(line) and (finished or blank_between or is_heading_like(prev, width)):
@@ -205,13 +221,11 @@ def _starts_new(prev: str, line: str, width: float, blank_between: bool) -> bool
         first_word = line.split(" ", 1)[0]
         if _all_caps(first_word) and not _all_caps(prev):
             return False  # "... xác định công tác" + "CCHC là nhiệm vụ": an abbreviation continues the line
-        if is_heading_like(prev, width) or _all_caps(prev) and not _all_caps(line):
+        if is_heading_like(prev, width) or (_all_caps(prev) and not _all_caps(line)):
             return True
         if blank_between:
             return True
-    if line.startswith(("Nơi nhận", "TM.", "T/M", "KT.", "Kính gửi")):
-        return True
-    return False
+    return bool(line.startswith(("Nơi nhận", "TM.", "T/M", "KT.", "Kính gửi")))
 
 
 def _all_caps(s: str) -> bool:
@@ -220,7 +234,9 @@ def _all_caps(s: str) -> bool:
 
 
 # --------------------------------------------------------------------------- the chain
-def repair(raw: str) -> Repaired:
+def repair(raw: str, *, hard_wraps: bool = True) -> Repaired:
+    """Repair extracted text. ``hard_wraps=False`` for formats whose lines are real paragraphs
+    (DOCX, HTML): lines are then never joined."""
     text = normalize_chars(raw)
     text, encoding = fix_legacy(text)
     text = text.replace("\u00ad", "")
@@ -228,7 +244,10 @@ def repair(raw: str) -> Repaired:
     lines = text.split("\n")
     body, notes = extract_footnotes(lines)
     body = drop_page_numbers(body)
-    paras = join_wrapped_lines(body)  # drops decorative rules, breaking the paragraph there
+    if hard_wraps:
+        paras = join_wrapped_lines(body)
+    else:
+        paras = [re.sub(r"[ ]{2,}", " ", ln).strip() for ln in body if ln.strip() and not RULE_RE.match(ln)]  # drops decorative rules, breaking the paragraph there
     joined = "\n".join(paras)
     joined, anchors = unglue_footnote_markers(joined, [n.number for n in notes])
     for note in notes:

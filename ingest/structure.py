@@ -153,9 +153,9 @@ def _plausible(mk: Marker, stack: list[Section], last_by_kind: dict[tuple[int | 
     v = mk.value
     if mk.kind == "decimal":
         # 2.1 under 2, or 2.3 after 2.2
-        return prev is None or v[:-1] == prev[:-1] and 0 < v[-1] - prev[-1] <= 3 or v[-1] == 1
+        return prev is None or (v[:-1] == prev[:-1] and 0 < v[-1] - prev[-1] <= 3) or v[-1] == 1
     if prev is None:
-        return v[0] <= 2 or mk.kind in ("arabic",) and v[0] <= 12
+        return v[0] <= 2 or (mk.kind in ("arabic",) and v[0] <= 12)
     return 0 < v[0] - prev[0] <= 4
 
 

@@ -18,12 +18,21 @@ from typing import Any
 from cchc.errors import QuestionError
 from knowledge.lexical import LexicalIndex
 from knowledge.retriever import Filters, Hit, Retriever, agency_heading, question_filters
-from knowledge.text import QUESTION_STOP, Span, analyze, fold, fold_token, has_diacritics, split_sentences, squash_ws
+from knowledge.text import (
+    QUESTION_STOP,
+    Span,
+    analyze,
+    fold,
+    fold_token,
+    has_diacritics,
+    split_sentences,
+    squash_ws,
+)
 
 logger = logging.getLogger(__name__)
 
 _EN_WORDS = frozenset(
-    "the what is are how which of for does do and to in who when where why with this that please can you".split()
+    ["the", "what", "is", "are", "how", "which", "of", "for", "does", "do", "and", "to", "in", "who", "when", "where", "why", "with", "this", "that", "please", "can", "you"]
 )
 
 

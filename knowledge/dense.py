@@ -92,7 +92,9 @@ class DenseIndex:
         fn = SentenceTransformerFunction(emb.model, emb.device, emb.batch_size)
         slug = "".join(ch if ch.isalnum() else "-" for ch in Path(emb.model).name.lower())[:40].strip("-") or "model"
         collection = client.get_or_create_collection(
-            name=f"passages-{slug}", embedding_function=fn, metadata={"hnsw:space": "cosine"}
+            name=f"passages-{slug}",
+            embedding_function=fn,  # type: ignore[arg-type]  # Chroma's generic is wider than text-only
+            metadata={"hnsw:space": "cosine"},
         )
         return cls(collection)
 

@@ -48,7 +48,7 @@ def eval_retrieval(
     ext_ids = [d["id"] for d in docs]
     if dense is not None:
         dense.index_texts([f"{d.get('title', '')}\n{d['text']}" for d in docs])
-    rec = {1: [], 5: [], 10: [], k: []}
+    rec: dict[int, list[float]] = {1: [], 5: [], 10: [], k: []}
     mrr: list[float] = []
     times: list[float] = []
     for q in qs:

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -126,7 +127,7 @@ class Analyzed:
 
 
 def _bigrams(toks: list[str]) -> list[str]:
-    return [f"{a}_{b}" for a, b in zip(toks, toks[1:], strict=False)]
+    return [f"{a}_{b}" for a, b in itertools.pairwise(toks)]
 
 
 def analyze(text: str, *, expand: bool = True) -> Analyzed:
@@ -152,10 +153,7 @@ def analyze(text: str, *, expand: bool = True) -> Analyzed:
 # Question words that carry no topic ("bao nhiêu", "thế nào", ...), in folded form.
 QUESTION_STOP = frozenset(
     fold_token(w)
-    for w in (
-        "gì là bao nhiêu mấy nào thế như sao không có được những các của và với cho về theo ở tại "
-        "hãy cho biết ai đâu khi nào bởi vì ạ nhỉ vậy thì phải"
-    ).split()
+    for w in ["gì", "là", "bao", "nhiêu", "mấy", "nào", "thế", "như", "sao", "không", "có", "được", "những", "các", "của", "và", "với", "cho", "về", "theo", "ở", "tại", "hãy", "cho", "biết", "ai", "đâu", "khi", "nào", "bởi", "vì", "ạ", "nhỉ", "vậy", "thì", "phải"]
 )
 
 
@@ -183,7 +181,7 @@ def query_text(question: str) -> str:
     # Remove phrases by matching on the folded text word by word.
     toks = q.split()
     folded = [fold(t).strip(".,;:?!\"“”()") for t in toks]
-    drop = set()
+    drop: set[int] = set()
     joined = " ".join(folded)
     for m in _QUESTION_PHRASES.finditer(joined):
         start = joined[: m.start()].count(" ")
