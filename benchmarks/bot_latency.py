@@ -28,7 +28,7 @@ from tests.fakes.fake_telegram import FakeTelegram  # noqa: E402
 
 def pct(values: list[float], p: float) -> float:
     s = sorted(values)
-    return s[min(len(s) - 1, int(round(p / 100 * (len(s) - 1))))]
+    return s[min(len(s) - 1, round(p / 100 * (len(s) - 1)))]
 
 
 def main() -> int:

@@ -189,12 +189,11 @@ def chat(app: AppContext) -> None:
     run_terminal_chat(app.knowledge)
 
 
-from cchc.cli_tasks import agencies_group, tasks_group  # noqa: E402
+# Command groups owned by other modules: scores/summary, tasks/agencies, users/feedback/serve.
+from cchc import cli_scores, cli_tasks, cli_users  # noqa: E402
 
-cli.add_command(tasks_group)
-cli.add_command(agencies_group)
-from cchc.cli_users import COMMANDS as _user_cmds; [cli.add_command(c) for c in _user_cmds]  # noqa: E402, E702
-[cli.add_command(c) for c in __import__("cchc.cli_scores", fromlist=["_"]).COMMANDS]  # scores, summary
+for _command in (*cli_scores.COMMANDS, cli_tasks.tasks_group, cli_tasks.agencies_group, *cli_users.COMMANDS):
+    cli.add_command(_command)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 from cchc.errors import CchcError, IndexNotReadyError, IngestError
 from cchc.settings import Settings
 from ingest.pipeline import expand_paths, parse_file
-from knowledge import store
+from knowledge import scores, store, tasks
 from knowledge.answer import Answer, compose
 from knowledge.db import Database
 from knowledge.lexical import LexicalIndex, LexicalParams
@@ -87,8 +87,8 @@ class Knowledge:
         """
         extractors: list[Any] = []
         # -- fact extractors (one line each; see knowledge/scores.py, knowledge/tasks.py) --
-        extractors.append(__import__("knowledge.tasks", fromlist=["_"]).refresh_from_documents)
-        extractors.append(__import__("knowledge.scores", fromlist=["_"]).refresh_from_documents)
+        extractors.append(tasks.refresh_from_documents)
+        extractors.append(scores.refresh_from_documents)
         for extract in extractors:
             extract(self.db)
 
@@ -140,10 +140,11 @@ class Knowledge:
     def ask(self, question: str) -> Answer:
         a = self.settings.answer
         # -- structured answerers (score results, responsibilities) go first; None = not theirs --
-        if (sq := __import__("knowledge.scores", fromlist=["_"]).answer_score_question(self.db, question, home_province=self.settings.province)) is not None:
-            return sq
-        if (resp := __import__("knowledge.tasks", fromlist=["_"]).answer_responsibility_question(self.db, question)) is not None:
-            return resp
+        structured = scores.answer_score_question(self.db, question, home_province=self.settings.province)
+        if structured is None:
+            structured = tasks.answer_responsibility_question(self.db, question)
+        if structured is not None:
+            return structured
         return compose(
             question,
             self.retriever,
