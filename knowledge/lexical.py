@@ -83,9 +83,13 @@ class LexicalIndex:
         # Compact typed arrays: the 100x benchmark has hundreds of millions of entries.
         rows, cols, tfs, kinds = array("i"), array("i"), array("f"), array("b")
         doc_len: list[array] = [array("i") for _ in kind_names]
+        contexts: dict[str, dict[str, list[str]]] = {}  # heading paths repeat across passages
         for row, (pid, context, text) in enumerate(docs):
             ids.append(pid)
-            fields = _features(analyze(text), "") | _features(analyze(context), "t")
+            ctx = contexts.get(context)
+            if ctx is None:
+                ctx = contexts[context] = _features(analyze(context), "t")
+            fields = _features(analyze(text), "") | ctx
             for kind, toks in fields.items():
                 code = kind_code[kind]
                 doc_len[code].append(len(toks))

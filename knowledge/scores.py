@@ -26,6 +26,7 @@ import logging
 import re
 import time
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -58,17 +59,27 @@ OVERALL_MAX = {"PAR": 100.0, "SIPAS": 10.0}
 
 
 # =========================================================================== refresh
-def refresh_from_documents(db: Database) -> dict[str, int]:
-    """Re-extract index results and targets from all stored documents (idempotent).
+def refresh_from_documents(db: Database, documents: Collection[int] | None = None) -> dict[str, int]:
+    """Re-extract index results and targets from all stored documents, or only from ``documents``
+    (ids, after an ingest) (idempotent).
 
-    Rows extracted earlier are replaced; imported rows are kept. Conflicts are re-flagged.
+    Rows extracted earlier from those documents are replaced; imported rows are kept. Conflicts are
+    re-flagged across all results.
     """
     t0 = time.perf_counter()
     n_res = n_ded = n_tgt = 0
     with db.session() as s:
-        s.execute(delete(IndexResult).where(IndexResult.origin == "document"))
-        s.execute(delete(ScoreTarget).where(ScoreTarget.origin == "document"))
-        for doc in s.scalars(select(Document).order_by(Document.id)):
+        old_res = delete(IndexResult).where(IndexResult.origin == "document")
+        old_tgt = delete(ScoreTarget).where(ScoreTarget.origin == "document")
+        docs_q = select(Document).order_by(Document.id)
+        if documents is not None:
+            ids = list(documents)
+            old_res = old_res.where(IndexResult.document_id.in_(ids))
+            old_tgt = old_tgt.where(ScoreTarget.document_id.in_(ids))
+            docs_q = docs_q.where(Document.id.in_(ids))
+        s.execute(old_res)
+        s.execute(old_tgt)
+        for doc in s.scalars(docs_q):
             secs = list(s.execute(select(Section.start, Section.path).where(Section.document_id == doc.id)
                                   .order_by(Section.ordinal)))
             infos = [SectionInfo(a, p) for a, p in secs]

@@ -48,6 +48,7 @@ class Knowledge:
     # ------------------------------------------------------------------ ingest
     def ingest(self, paths: list[Path]) -> IngestReport:
         report = IngestReport()
+        changed: list[int] = []
         max_bytes = int(self.settings.ingest.max_file_mb * 1024 * 1024)
         files = expand_paths(paths)
         for path in files:
@@ -69,28 +70,31 @@ class Knowledge:
                 )
                 if not parsed.chunks:
                     raise IngestError(f"{path.name}: không tách được đoạn văn nào", path=str(path))
-                _doc_id, status = store.replace_document(self.db, parsed)
+                doc_id, status = store.replace_document(self.db, parsed)
                 (report.skipped if status == "skipped" else report.ingested).append(path.name)
+                if status != "skipped":
+                    changed.append(doc_id)
                 logger.info("%s: %s (%d passages)", path.name, status, len(parsed.chunks))
             except CchcError as exc:
                 logger.warning("ingest failed for %s: %s", path.name, exc)
                 report.failed.append({"path": str(path), "error": str(exc)})
         if report.ingested:
             self.refresh(force=True)
-            self.refresh_facts()
+            self.refresh_facts(changed)
         return report
 
-    def refresh_facts(self) -> None:
-        """Re-extract the structured facts (index results, assigned tasks) from the stored documents.
+    def refresh_facts(self, documents: list[int] | None = None) -> None:
+        """Re-extract the structured facts (index results, assigned tasks) from the stored documents
+        (all of them, or the ``documents`` just ingested).
 
-        Each extractor is a library function ``f(db: Database) -> object`` registered below.
+        Each extractor is a library function ``f(db, documents=None) -> object`` registered below.
         """
         extractors: list[Any] = []
         # -- fact extractors (one line each; see knowledge/scores.py, knowledge/tasks.py) --
         extractors.append(tasks.refresh_from_documents)
         extractors.append(scores.refresh_from_documents)
         for extract in extractors:
-            extract(self.db)
+            extract(self.db, documents)
 
     def _existing_sha(self, source: str) -> str | None:
         with self.db.session() as s:

@@ -15,13 +15,13 @@ import io
 import logging
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from cchc.errors import CchcError, ImportRowsError, NotFoundError
@@ -149,20 +149,29 @@ class RefreshReport:
         return dict(self.__dict__)
 
 
-def refresh_from_documents(db: Database) -> RefreshReport:
-    """Re-extract the tasks of every stored document, in one transaction (see module docstring)."""
+def refresh_from_documents(db: Database, documents: Collection[int] | None = None) -> RefreshReport:
+    """Re-extract the tasks of every stored document (or only of ``documents``, by id, after an
+    ingest), in one transaction (see module docstring). Task codes hash the source and quote, so a
+    partial refresh only touches the tasks of the documents it reads, plus those orphaned by a
+    replaced document."""
     reg = load_registry(db)
     rep = RefreshReport()
     now = datetime.now(UTC)
     with db.session() as s:
-        docs = list(s.scalars(select(Document).order_by(Document.id)))
+        q = select(Document).order_by(Document.id)
+        if documents is not None:
+            q = q.where(Document.id.in_(list(documents)))
+        docs = list(s.scalars(q))
         rep.documents = len(docs)
         extracted = []
         for d in docs:
             ps = [(p.id, p.start, p.end) for p in s.scalars(select(Passage).where(Passage.document_id == d.id))]
             for t in extract_tasks(DocInput(d.source, d.text, d.date, ps), reg):
                 extracted.append((d, t))
-        existing = {t.code: t for t in _load(s, Task.origin == "document")}
+        scope = [Task.origin == "document"]
+        if documents is not None:
+            scope.append(or_(Task.document_id.in_(list(documents)), Task.document_id.is_(None)))
+        existing = {t.code: t for t in _load(s, *scope)}
         seen: set[str] = set()
         for d, et in extracted:
             if et.code in seen:

@@ -64,15 +64,16 @@ def canonical_syllable(tok: str) -> str:
 
 def words(text: str) -> list[str]:
     """Lower-cased syllables (``\\w+``) of an NFC text, tone placement made canonical."""
-    return [canonical_syllable(m.group(0).lower()) for m in _WORD_RE.finditer(text)]
+    return [canonical_syllable(t) for t in _WORD_RE.findall(text.lower())]
 
 
 # --------------------------------------------------------------------------- glossary
 @dataclass(frozen=True)
 class Glossary:
     pattern: re.Pattern[str]
-    folded_pattern: re.Pattern[str]
-    expansions: dict[str, str]  # key: abbreviation as written (case-sensitive) or folded lower form
+    typed: dict[str, str]  # folded lower-case form of a one-word abbreviation -> its expansions key
+    typed_pattern: re.Pattern[str]  # those words typed in lower case, with or without diacritics
+    expansions: dict[str, str]  # key: abbreviation as written (case-sensitive) or "~" + folded form
 
 
 @functools.lru_cache(maxsize=1)
@@ -82,20 +83,16 @@ def glossary() -> Glossary:
     keys = sorted(abbr, key=len, reverse=True)
     pattern = re.compile(r"(?<![\w&])(" + "|".join(re.escape(k) for k in keys) + r")(?![\w&])")
     expansions = dict(abbr)
-    folded_keys: list[str] = []
+    typed: dict[str, str] = {}
     for k in raw.get("any_case", []):
         key = nfc(k)
-        fk = fold(key)
-        expansions["~" + fk] = abbr[key]
-        folded_keys.append(fk)
-    folded_keys.sort(key=len, reverse=True)
-    # Lower-case typed forms only: the case-sensitive pattern already found upper-case ones.
-    folded = (
-        re.compile(r"(?<![\w&])(" + "|".join(re.escape(k) for k in folded_keys) + r")(?![\w&])")
-        if folded_keys
-        else re.compile("(?!)")
-    )
-    return Glossary(pattern, folded, expansions)
+        if not re.fullmatch(r"\w+", key):
+            raise ValueError(f"glossary any_case entries must be single words: {key!r}")
+        expansions["~" + fold(key)] = abbr[key]
+        typed[fold(key)] = "~" + fold(key)
+    forms = sorted({f for k in raw.get("any_case", []) for f in (nfc(k).lower(), fold(nfc(k)))}, key=len, reverse=True)
+    typed_pattern = re.compile(r"(?<![\w&])(" + "|".join(re.escape(f) for f in forms) + r")(?![\w&])") if forms else re.compile("(?!)")
+    return Glossary(pattern, typed, typed_pattern, expansions)
 
 
 def expand_text(text: str) -> str:
@@ -108,11 +105,6 @@ def expand_text(text: str) -> str:
 def name_key(text: str) -> str:
     """A comparison key for names: expanded, folded, words only ("Sở KH&ĐT" == "so ke hoach va dau tu")."""
     return " ".join(words(fold(expand_text(text))))
-
-
-def _lower_only_abbrevs(text: str) -> str:
-    """Parts of ``text`` that are not upper-case, so typed 'cchc' matches but 'CCHC' is not counted twice."""
-    return re.sub(r"\b[A-ZĐ&]{2,}\b", " ", text)
 
 
 # --------------------------------------------------------------------------- analysis
@@ -139,8 +131,8 @@ def analyze(text: str, *, expand: bool = True) -> Analyzed:
         g = glossary()
         exp = [e for e in g.pattern.finditer(text)]
         extra = [g.expansions[m.group(1)] for m in exp]
-        low = fold(_lower_only_abbrevs(text))
-        extra += [g.expansions["~" + m.group(1)] for m in g.folded_pattern.finditer(low)]
+        # Abbreviations typed in lower case ("cchc", "hdnd"); upper-case ones were found above.
+        extra += [g.expansions[g.typed[fold_token(m.group(1))]] for m in g.typed_pattern.finditer(text)]
         for e in extra:
             et = words(e)
             uni.extend(et)

@@ -228,7 +228,11 @@ def test_fifty_users_at_once(corpus_settings: Settings, tg: FakeTelegram, served
     kn.close()
     for i in range(50):
         tg.push_message(10_000 + i, qa[i % len(qa)])
-    assert tg.wait_until(lambda: len({s.chat_id for s in tg.sent}) >= 50, 60)
+    # Wait for every chat's whole reply (a long answer arrives in several messages).
+    def complete() -> bool:
+        return all("\n".join(tg.texts_to(uid)).strip() == want for uid, want in expected.items())
+
+    tg.wait_until(complete, 90)
     settle(tg, 1.0)
     for uid, want in expected.items():
         got = tg.texts_to(uid)
