@@ -229,8 +229,15 @@ def _starts_new(prev: str, line: str, width: float, blank_between: bool) -> bool
 
 
 def _all_caps(s: str) -> bool:
-    letters = [c for c in s if c.isalpha()]
-    return len(letters) >= 3 and all(c.isupper() for c in letters)
+    """At least three letters, none lower-case (stops at the first lower-case letter: paragraphs
+    being joined grow long, and this runs for every line)."""
+    upper = 0
+    for c in s:
+        if c.islower():
+            return False
+        if c.isupper():
+            upper += 1
+    return upper >= 3
 
 
 # --------------------------------------------------------------------------- the chain
