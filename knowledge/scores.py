@@ -20,8 +20,6 @@ Import columns (header row; Vietnamese headers accepted, diacritics optional, an
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
 import re
 import time
@@ -45,6 +43,7 @@ from ingest.facts.scores import (
     extract,
     match_field,
 )
+from ingest.tables import read_rows
 from knowledge.answer import Answer, Citation
 from knowledge.db import Database
 from knowledge.models import Document, Passage, Section
@@ -294,44 +293,8 @@ class ImportReport:
 
 
 def read_table(path: Path) -> list[tuple[int, list[str]]]:
-    """(row number, cells) of a CSV or XLSX file, header included (row 1). Raises CchcError."""
-    if not path.exists() or not path.is_file():
-        raise CchcError(f"Không tìm thấy tệp {path}")
-    ext = path.suffix.lower()
-    if ext == ".csv":
-        raw = path.read_bytes()
-        if not raw.strip():
-            raise CchcError(f"{path.name}: tệp trống")
-        try:
-            txt = raw.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            try:
-                txt = raw.decode("cp1258")
-            except UnicodeDecodeError as exc:
-                raise CchcError(f"{path.name}: không đọc được mã ký tự (hãy lưu tệp CSV dạng UTF-8)") from exc
-        try:
-            dialect: Any = csv.Sniffer().sniff(txt[:4096], delimiters=",;\t")
-        except csv.Error:
-            dialect = csv.excel
-        return [(i, [c.strip() for c in row]) for i, row in enumerate(csv.reader(io.StringIO(txt), dialect), 1)]
-    if ext in (".xlsx", ".xlsm"):
-        import zipfile
-
-        from openpyxl import load_workbook
-
-        try:
-            wb = load_workbook(path, read_only=True, data_only=True)
-        except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
-            raise CchcError(f"{path.name}: không phải tệp XLSX hợp lệ ({exc})") from exc
-        try:
-            ws = wb.worksheets[0]
-            out = []
-            for i, row in enumerate(ws.iter_rows(values_only=True), 1):
-                out.append((i, ["" if v is None else _cell(v) for v in row]))
-            return out
-        finally:
-            wb.close()
-    raise CchcError(f"{path.name}: chỉ nhập được tệp .csv hoặc .xlsx")
+    """(row number, cells as text) of a CSV or XLSX file, header included (row 1). Raises CchcError."""
+    return [(n, ["" if v is None else _cell(v) for v in row]) for n, row in read_rows(path)]
 
 
 def _cell(v: Any) -> str:

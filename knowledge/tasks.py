@@ -10,12 +10,10 @@ Status ``quá hạn`` is derived: a task not done whose due date is before today
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
 import re
 import time
-from collections.abc import Collection, Iterator
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -27,6 +25,7 @@ from sqlalchemy.orm import Session, selectinload
 from cchc.errors import CchcError, ImportRowsError, NotFoundError
 from ingest.facts.deadlines import find_recurrence, parse_date_cell
 from ingest.facts.tasks import DocInput, extract_tasks
+from ingest.tables import read_rows
 from knowledge.agencies import Registry, fold_aligned, load_registry
 from knowledge.answer import Answer, Citation
 from knowledge.db import Database
@@ -401,52 +400,6 @@ def _header_map(header: list[object]) -> dict[str, int]:
     return out
 
 
-def _read_rows(path: Path) -> Iterator[tuple[int, list[object]]]:
-    """(row number as the user sees it, cells), streamed."""
-    suffix = path.suffix.lower()
-    if suffix in (".xlsx", ".xlsm"):
-        import zipfile
-
-        from openpyxl import load_workbook
-
-        try:
-            wb = load_workbook(path, read_only=True, data_only=True)
-        except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-            raise CchcError(f"{path.name}: không đọc được tệp Excel ({exc.__class__.__name__}).") from exc
-        try:
-            ws = wb.worksheets[0]
-            for n, row in enumerate(ws.iter_rows(values_only=True), 1):
-                yield n, list(row)
-        finally:
-            wb.close()
-        return
-    if suffix in (".csv", ".txt"):
-        raw = path.read_bytes()
-        text = _decode_csv(raw, path.name)
-        sample = text[:4096]
-        try:
-            dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t")
-        except csv.Error:
-            dialect = csv.excel
-        for n, row in enumerate(csv.reader(io.StringIO(text), dialect), 1):
-            yield n, list(row)
-        return
-    raise CchcError(f"{path.name}: chỉ nhập được tệp .xlsx hoặc .csv.")
-
-
-def _decode_csv(raw: bytes, name: str) -> str:
-    if raw.startswith(b"\xef\xbb\xbf"):
-        return nfc(raw[3:].decode("utf-8"))
-    try:
-        return nfc(raw.decode("utf-8"))
-    except UnicodeDecodeError:
-        pass
-    try:
-        return nfc(raw.decode("cp1258"))  # Windows-1258 (Vietnamese, combining tones -> NFC)
-    except UnicodeDecodeError as exc:
-        raise CchcError(f"{name}: không nhận ra bảng mã (hãy lưu CSV dạng UTF-8).") from exc
-
-
 def _cell(row: list[object], idx: int | None) -> object:
     if idx is None or idx >= len(row):
         return None
@@ -488,7 +441,7 @@ def import_schedule(db: Database, path: Path) -> ImportReport:
     rows: list[_Row] = []
     codes: dict[str, int] = {}
     header: dict[str, int] | None = None
-    for n, cells in _read_rows(path):
+    for n, cells in read_rows(path):
         if all(c is None or (isinstance(c, str) and not c.strip()) for c in cells):
             rep.skipped_blank += 1
             continue
