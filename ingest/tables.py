@@ -32,7 +32,7 @@ def read_rows(path: Path) -> Iterator[tuple[int, list[object]]]:
         try:
             wb = load_workbook(path, read_only=True, data_only=True)
         except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-            raise CchcError(f"{path.name}: không phải tệp Excel (XLSX) hợp lệ ({exc.__class__.__name__}).") from exc
+            raise CchcError(f"{path.name}: không đọc được tệp Excel: không phải tệp XLSX hợp lệ ({exc.__class__.__name__}).") from exc
         try:
             ws = wb.worksheets[0]
             for n, row in enumerate(ws.iter_rows(values_only=True), 1):
