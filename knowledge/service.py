@@ -15,7 +15,7 @@ from typing import Any
 from cchc.errors import CchcError, IndexNotReadyError, IngestError
 from cchc.settings import Settings
 from ingest.pipeline import expand_paths, parse_file
-from knowledge import scores, store, tasks
+from knowledge import agencies, scores, store, tasks
 from knowledge.answer import Answer, compose
 from knowledge.db import Database
 from knowledge.lexical import LexicalIndex, LexicalParams
@@ -149,7 +149,7 @@ class Knowledge:
             structured = tasks.answer_responsibility_question(self.db, question)
         if structured is not None:
             return structured
-        return compose(
+        answer = compose(
             question,
             self.retriever,
             passages=a.passages,
@@ -158,6 +158,24 @@ class Knowledge:
             max_chars=a.max_question_chars,
             home_province=self.settings.province,
         )
+        return self._with_successor_notes(answer)
+
+    def _with_successor_notes(self, answer: Answer) -> Answer:
+        """A question about a merged or abolished body gets the documents' answer plus who holds
+        that responsibility now ("Sở KH&ĐT" -> Sở Tài chính, per the 2025 reorganisation)."""
+        if answer.refused:
+            return answer
+        reg = agencies.load_registry(self.db)
+        if reg.province and any(c.province and c.province != reg.province for c in answer.citations):
+            return answer  # the registry's successors are this province's, not the cited one's
+        notes = []
+        for m in reg.mentions(answer.question):
+            note = reg.successor_note(m.agency_id)
+            if note and note not in notes:
+                notes.append(note)
+        if notes:
+            answer.text += "\n\nLưu ý: " + " ".join(notes)
+        return answer
 
     def close(self) -> None:
         self.db.dispose()

@@ -111,3 +111,12 @@ def test_migrate_applies_a_missing_lower_numbered_migration(tmp_path: Path) -> N
     with engine.connect() as conn:
         assert applied_versions(conn) == set(versions)
     assert {"documents", "passages"} <= set(inspect(engine).get_table_names())
+
+
+def test_question_about_a_merged_agency_notes_its_successor(knowledge) -> None:
+    ans = knowledge.ask("UBND cấp huyện cần làm gì về nội dung công khai, minh bạch của Chỉ số PAPI?")
+    assert not ans.refused and all(c.province == "Hưng Yên" for c in ans.citations)
+    assert "Lưu ý" in ans.text and "xã, phường" in ans.text.split("Lưu ý", 1)[1]
+    hd = knowledge.ask("Sở Thông tin và Truyền thông phải báo cáo UBND tỉnh trước ngày nào?")
+    assert hd.citations and hd.citations[0].province == "Hải Dương"
+    assert "Lưu ý" not in hd.text  # Hưng Yên's successor is not stated for another province's document
