@@ -100,7 +100,6 @@ def norm_name(name: str) -> str:
 _EQUIV = {"ubnd": "(?:uy\\s+ban\\s+nhan\\s+dan|ubnd)", "vp": "(?:van\\s+phong|vp)"}
 
 
-_WORD = re.compile(r"\w+")
 
 
 def _alias_regex(folded: str) -> str:
@@ -157,6 +156,7 @@ class Registry:
     # patterns of the words it meets (one big alternation tried at every position was the slowest
     # step of task extraction).
     _by_first: dict[str, re.Pattern[str]] = field(default_factory=dict)
+    _first_words: re.Pattern[str] | None = None
 
     @classmethod
     def build(cls, province: str | None, infos: list[AgencyInfo]) -> Registry:
@@ -191,6 +191,8 @@ class Registry:
             for word in starts:
                 grouped.setdefault(word, []).append(parts[i])
         self._by_first = {w: re.compile(r"(?:" + "|".join(alts) + r")(?!\w)") for w, alts in grouped.items()}
+        words = sorted(grouped, key=len, reverse=True)
+        self._first_words = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(w) for w in words) + r")(?!\w)") if words else None
 
     # ------------------------------------------------------------------ lookups
     def get(self, agency_id: int) -> AgencyInfo:
@@ -249,12 +251,12 @@ class Registry:
         folded = fold_aligned(text)
         out = []
         last_end = 0
-        for w in _WORD.finditer(folded):
+        if self._first_words is None:
+            return []
+        for w in self._first_words.finditer(folded):
             if w.start() < last_end:
                 continue
-            pat = self._by_first.get(w.group(0))
-            if pat is None:
-                continue
+            pat = self._by_first[w.group(0)]
             m = pat.match(folded, w.start())
             if m is None:
                 continue
