@@ -112,7 +112,7 @@ def _has_number(text: str, number: str) -> bool:
     return re.search(rf"(?<![\d.,/]){re.escape(number)}(?![\d]|[.,/]\d)", text) is not None
 
 
-def _coverage2(weights: dict[str, float], sent: set[str], ctx: set[str]) -> float:
+def _coverage(weights: dict[str, float], sent: set[str], ctx: set[str]) -> float:
     """IDF-weighted share of the question's content words found in the sentence (full credit) or
     in its headings (partial credit)."""
     total = sum(weights.values())
@@ -230,7 +230,7 @@ def compose(
             if _is_heading_line(sent, p.section):
                 continue
             s_an = analyze(sent)
-            cov = _coverage2(weights, set(s_an.funi) | near_uni, far_uni)
+            cov = _coverage(weights, set(s_an.funi) | near_uni, far_uni)
             bi = _bigram_cover(q_bi, set(s_an.fbi) | near_bi, far_bi)
             num = 0.0
             if q_nums:

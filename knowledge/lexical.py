@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import os
 import shutil
 import tempfile
@@ -225,8 +224,3 @@ def _kind_weight(kind: str, p: LexicalParams) -> float:
 
 def _stop(tok: str) -> bool:
     return fold_token(tok) in QUESTION_STOP
-
-
-def idf_of(index: LexicalIndex, token: str) -> float:
-    col = index.vocab.get(f"fu:{token}")
-    return float(index.idf[col]) if col is not None else math.log(1 + len(index))

@@ -159,7 +159,7 @@ def passage_years(p: PassageRecord) -> set[int]:
     return years
 
 
-def question_filters(question: str, default_province: str | None = None) -> tuple[Filters, set[str]]:
+def question_filters(question: str) -> tuple[Filters, set[str]]:
     """Province and year named in a question. Returns the filters and every province named."""
     named = provinces_in(question)
     years = {int(y) for y in YEAR_RE.findall(question)}

@@ -147,9 +147,3 @@ def fingerprint(db: Database) -> str:
 def list_documents(db: Database) -> list[Document]:
     with db.session() as s:
         return list(s.scalars(select(Document).order_by(Document.id)))
-
-
-def document_text(db: Database, document_id: int) -> str:
-    with db.session() as s:
-        doc = s.get(Document, document_id)
-        return doc.text if doc else ""

@@ -42,10 +42,6 @@ def applied_versions(conn: Connection) -> set[int]:
     return {int(v) for v in conn.execute(text("SELECT version FROM schema_version")).scalars()}
 
 
-def current_version(conn: Connection) -> int:
-    return max(applied_versions(conn), default=0)
-
-
 def migrate(engine: Engine, target: int | None = None) -> list[int]:
     """Apply pending migrations up to ``target`` (default: all). Returns the versions applied."""
     applied = []
