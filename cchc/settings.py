@@ -43,7 +43,7 @@ class IngestSettings(BaseModel):
 
 class RetrievalSettings(BaseModel):
     k: int = Field(10, ge=1, le=100)
-    # Tuned on ALQAC dev (benchmarks/tune_alqac.py); see docs/benchmarks.md.
+    # Tuned on ALQAC dev (benchmarks/tune_retrieval.py); see docs/benchmarks.md.
     bigram_weight: float = Field(1.3, ge=0)
     folded_weight: float = Field(0.6, ge=0)
     title_weight: float = Field(0.2, ge=0)

