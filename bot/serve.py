@@ -15,12 +15,14 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any
 
+from telegram.error import InvalidToken
+
 from bot.access import Access
 from bot.channel import Channel
 from bot.files import make_file_handler
 from bot.router import Router
 from bot.sender import Sender
-from cchc.errors import CchcError
+from cchc.errors import CchcError, ConfigError
 from cchc.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -73,6 +75,9 @@ async def serve(settings: Settings, knowledge: Any, stop: asyncio.Event | None =
         await asyncio.to_thread(knowledge.refresh)  # load the index before the first question
     except CchcError as exc:
         logger.warning("index not loaded yet: %s", exc)
+    from knowledge.score_chart import warm_up
+
+    await asyncio.to_thread(warm_up)  # matplotlib's import, paid now rather than by the first /diem
     tg_app: Any = None
     zalo: Any = None
     started: list[str] = []
@@ -82,7 +87,13 @@ async def serve(settings: Settings, knowledge: Any, stop: asyncio.Event | None =
 
             tg_app, tg_channel = tg.build_application(settings, svc.router)
             svc.channels["telegram"] = tg_channel
-            await tg.start(tg_app, settings)
+            try:
+                await tg.start(tg_app, settings)
+            except InvalidToken as exc:
+                tg_app = None
+                raise ConfigError(
+                    "Telegram từ chối token (CCHC_TELEGRAM__TOKEN sai hoặc đã bị thu hồi); hãy kiểm tra lại với BotFather."
+                ) from exc
             started.append(f"telegram ({settings.telegram.mode})")
         if "zalo" in names:
             from bot.zalo import ZaloBot

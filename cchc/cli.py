@@ -90,10 +90,14 @@ def ask(app: AppContext, question: str | None, qfile: Path | None, as_json: bool
     from cchc.errors import QuestionError
 
     if (question is None) == (qfile is None):
-        raise click.UsageError("give a QUESTION or --file, not both")
+        raise click.UsageError("cần một câu hỏi hoặc --file TỆP (không dùng cả hai)")
     kn = app.knowledge
     if qfile is not None:
-        for line in qfile.read_text(encoding="utf-8").splitlines():
+        try:
+            lines = qfile.read_text(encoding="utf-8-sig").splitlines()
+        except UnicodeDecodeError as exc:
+            raise CchcError(f"{qfile.name}: tệp câu hỏi phải là văn bản UTF-8, mỗi dòng một câu") from exc
+        for line in lines:
             try:
                 ans = kn.ask(line).as_dict()
             except QuestionError as exc:

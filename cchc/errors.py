@@ -105,9 +105,13 @@ class AccessDeniedError(CchcError):
 
 
 class ChannelError(CchcError):
-    """A channel (Telegram, Zalo) refused or failed a request."""
+    """A channel (Telegram, Zalo) refused or failed a request. The message (API details, for the
+    log) is never shown to users: they get the class's Vietnamese ``user_message``."""
 
     user_message = "Không gửi được tin nhắn."
+
+    def __init__(self, message: str | None = None, *, user_message: str | None = None) -> None:
+        super().__init__(message, user_message=user_message or type(self).user_message)
 
 
 class DeliveryError(ChannelError):

@@ -9,28 +9,43 @@ from pathlib import Path
 _TOKEN_RE = re.compile(r"(bot)?\d{6,}:[A-Za-z0-9_-]{20,}|(?<=/bot)[^/\s]{10,}")
 
 
-class RedactTokens(logging.Filter):
-    """Last line of defence: masks anything shaped like a bot token in a log record."""
+def redact(text: str) -> str:
+    return _TOKEN_RE.sub("<redacted>", text)
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        msg = record.getMessage()
-        if _TOKEN_RE.search(msg):
-            record.msg = _TOKEN_RE.sub("<redacted>", msg)
+
+class RedactingFormatter(logging.Formatter):
+    """Masks anything shaped like a bot token in the whole formatted record, traceback included
+    (libraries put the token in exception messages, e.g. telegram.error.InvalidToken)."""
+
+    def __init__(self, fmt: str, *, tracebacks: bool = True) -> None:
+        super().__init__(fmt)
+        self.tracebacks = tracebacks
+
+    def format(self, record: logging.LogRecord) -> str:
+        if not self.tracebacks and record.exc_info:
+            # The terminal gets one line per problem; the full traceback goes to the log file.
+            record = logging.makeLogRecord(record.__dict__)
+            exc = record.exc_info[1] if record.exc_info else None
+            record.msg = f"{record.getMessage()} ({type(exc).__name__}; chi tiết trong tệp nhật ký)"
             record.args = ()
-        return True
+            record.exc_info = None
+            record.exc_text = None
+        return redact(super().format(record))
 
 
 def configure(level: str = "INFO", log_file: Path | None = None) -> None:
-    handlers: list[logging.Handler] = [logging.StreamHandler()]
+    fmt = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+    console = logging.StreamHandler()
+    console.setFormatter(RedactingFormatter(fmt, tracebacks=log_file is None))
+    handlers: list[logging.Handler] = [console]
     if log_file is not None:
         log_file.parent.mkdir(parents=True, exist_ok=True)
-        handlers.append(logging.FileHandler(log_file, encoding="utf-8"))
-    fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+        file_handler = logging.FileHandler(log_file, encoding="utf-8")
+        file_handler.setFormatter(RedactingFormatter(fmt))
+        handlers.append(file_handler)
     root = logging.getLogger()
     root.handlers.clear()
     for h in handlers:
-        h.setFormatter(fmt)
-        h.addFilter(RedactTokens())
         root.addHandler(h)
     root.setLevel(level.upper())
     # httpx logs every request URL at INFO, and Bot API URLs contain the token.

@@ -67,6 +67,8 @@ class Retriever:
     _years: list[set[int]] = field(default_factory=list)
     _province: np.ndarray | None = None
     _agencies: dict[str, set[int]] = field(default_factory=dict)
+    _province_list: list[str] = field(default_factory=list)
+    _year_list: list[int] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         by_id = {p.id: p for p in self.passages}
@@ -75,6 +77,8 @@ class Retriever:
         self._row_of = {p.id: row for row, p in enumerate(self.passages)}
         self._years = [passage_years(p) for p in self.passages]
         self._province = np.asarray([p.province or "" for p in self.passages], dtype=object)
+        self._province_list = sorted({p.province for p in self.passages if p.province})
+        self._year_list = sorted(set().union(*self._years)) if self._years else []
         self._agencies = {}
         for p in self.passages:
             head = agency_heading(p.section)
@@ -88,10 +92,10 @@ class Retriever:
 
     # ------------------------------------------------------------------
     def provinces(self) -> list[str]:
-        return sorted({p.province for p in self.passages if p.province})
+        return self._province_list
 
     def years(self) -> list[int]:
-        return sorted(set().union(*self._years)) if self._years else []
+        return self._year_list
 
     def agencies_named(self, question: str) -> dict[str, set[int]]:
         """Agencies (as section headings of the documents) that the question names, with their passages."""

@@ -79,16 +79,18 @@ def test_refusals_cite_nothing(kn: Knowledge, q: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "q",
+    ("q", "answered"),
     [
-        "Chỉ số PAR INDEX năm 2022 của Hưng Yên xếp thứ mấy?",
-        "Chỉ số CCHC năm 2022 của tỉnh Hưng Yên xếp thứ mấy?",
-        "Lĩnh vực cải cách tài chính công của tỉnh Hưng Yên năm 2022 đạt bao nhiêu điểm?",
-        "Sở Tư pháp tỉnh Hưng Yên có nhiệm vụ gì?",
+        ("Chỉ số PAR INDEX năm 2022 của Hưng Yên xếp thứ mấy?", True),
+        ("Chỉ số CCHC năm 2022 của tỉnh Hưng Yên xếp thứ mấy?", True),
+        # Only Hải Dương's report has field scores: the honest reply for Hưng Yên is a refusal.
+        ("Lĩnh vực cải cách tài chính công của tỉnh Hưng Yên năm 2022 đạt bao nhiêu điểm?", False),
+        ("Sở Tư pháp tỉnh Hưng Yên có nhiệm vụ gì?", True),
     ],
 )
-def test_hung_yen_question_never_cites_hai_duong(kn: Knowledge, q: str) -> None:
+def test_hung_yen_question_never_cites_hai_duong(kn: Knowledge, q: str, answered: bool) -> None:
     ans = kn.ask(q)
+    assert ans.refused is not answered, ans.text
     assert all(c.source != HAI_DUONG for c in ans.citations), [c.source for c in ans.citations]
     assert "Hải Dương" not in ans.text
 
@@ -143,7 +145,9 @@ def test_numbers_in_answers_are_verbatim_from_quotes(kn: Knowledge, q: str) -> N
     for num in NUM_RE.findall(body):
         if re.fullmatch(r"(19|20)\d\d", num) and num in framing:
             continue
-        assert num in quotes, f"{num!r} is not written so in any quote: {ans.text!r}"
+        assert re.search(rf"(?<![\d.,/]){re.escape(num)}(?![\d]|[.,/]\d)", quotes), (
+            f"{num!r} is not written so in any quote: {ans.text!r}"
+        )
 
 
 def test_answer_from_agency_section_names_the_agency(kn: Knowledge) -> None:

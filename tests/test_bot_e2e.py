@@ -204,10 +204,10 @@ def test_telegram_end_to_end(corpus_settings: Settings, tg: FakeTelegram, served
 
 @pytest.mark.slow
 def test_telegram_scores_send_text_and_photo(corpus_settings: Settings, tg: FakeTelegram, served_tg: Served) -> None:
-    pytest.importorskip("knowledge.scores", reason="score summaries (issue 3) not merged yet")
     tg.push_message(1, "/diem PAR 2022")
     sent = tg.wait_sent(1, 2, timeout=30)
     assert sent[0].method == "sendMessage" and sent[0].text
+    assert "12/63" in sent[0].text and "Nguồn" in sent[0].text  # Hưng Yên PAR INDEX 2022, cited
     assert sent[1].method == "sendPhoto" and sent[1].photo and sent[1].photo.startswith(b"\x89PNG")
 
 
@@ -304,22 +304,13 @@ def test_zalo_polling_end_to_end(corpus_settings: Settings, zl: FakeZalo) -> Non
         db = Database(corpus_settings.database_url)
         assert [r["rating"] for r in feedback.export(db, rated_only=True)] == [-1]
         db.dispose()
-        if _has_scores():
-            zl.push_text("admin1", "/diem PAR 2022")
-            zl.wait_until(lambda: any(s.method == "sendPhoto" for s in zl.sent), 30)
-            photo = next(s for s in zl.sent if s.method == "sendPhoto")
-            assert photo.photo and photo.photo.startswith(b"\x89PNG")
+        zl.push_text("admin1", "/diem PAR 2022")
+        zl.wait_until(lambda: any(s.method == "sendPhoto" for s in zl.sent), 30)
+        photo = next(s for s in zl.sent if s.method == "sendPhoto")
+        assert photo.photo and photo.photo.startswith(b"\x89PNG")
     finally:
         srv.stop()
     assert zl.token not in srv.logs() and code not in srv.logs()
-
-
-def _has_scores() -> bool:
-    try:
-        import knowledge.scores  # noqa: F401
-    except ImportError:
-        return False
-    return True
 
 
 @pytest.mark.slow

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections import defaultdict
 from collections.abc import Iterator
@@ -160,7 +161,9 @@ def test_every_passage_lies_inside_one_section(db: sqlite3.Connection) -> None:
             sec_start, sec_path = sec_by_id[sid]
             if kind == "footnote":
                 assert body_end != -1 and a > body_end
-                assert spath == f"{sec_path} > Chú thích {ptext and spath.rsplit(' ', 1)[-1]}"
+                number = re.search(r"\n(\d+) $", text[max(0, a - 6) : a])  # the appendix line reads "N text"
+                assert number, (source, text[max(0, a - 6) : a])
+                assert spath == f"{sec_path} > Chú thích {number.group(1)}"
                 continue
             assert spath == sec_path, (source, spath, sec_path)
             assert sec_start <= a, (source, spath)
