@@ -249,11 +249,12 @@ def result_dict(r: IndexResult, document: str | None = None) -> dict[str, Any]:
 
 
 def _titles(s: Session, ids: set[int]) -> dict[int, str]:
-    from knowledge.store import display_title
+    from knowledge.store import display_title, metadata_only
 
     if not ids:
         return {}
-    return {d.id: display_title(d) for d in s.scalars(select(Document).where(Document.id.in_(ids)))}
+    docs = s.scalars(select(Document).options(metadata_only()).where(Document.id.in_(ids)))
+    return {d.id: display_title(d) for d in docs}
 
 
 def _prov_key(name: str) -> str:

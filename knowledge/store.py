@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from ingest.pipeline import ParsedDoc
 from knowledge.db import Database
@@ -105,6 +106,11 @@ def replace_document(db: Database, parsed: ParsedDoc) -> tuple[int, str]:
         return doc.id, status
 
 
+def metadata_only() -> Any:
+    """Loader option for queries that need a document's metadata, not its (long) text."""
+    return defer(Document.text)
+
+
 def display_title(doc: Document) -> str:
     from ingest.metadata import DocMeta
 
@@ -114,7 +120,7 @@ def display_title(doc: Document) -> str:
 
 def load_passages(db: Database) -> list[PassageRecord]:
     with db.session() as s:
-        docs = {d.id: d for d in s.scalars(select(Document))}
+        docs = {d.id: d for d in s.scalars(select(Document).options(metadata_only()))}
         rows = s.scalars(select(Passage).order_by(Passage.id)).all()
         titles = {i: display_title(d) for i, d in docs.items()}
         return [

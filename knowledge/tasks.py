@@ -100,9 +100,9 @@ def format_task_line(t: TaskView) -> str:
 
 
 def _doc_titles(s: Session) -> dict[int, tuple[str, str | None, str | None]]:
-    from knowledge.store import display_title
+    from knowledge.store import display_title, metadata_only
 
-    return {d.id: (display_title(d), d.date, d.province) for d in s.scalars(select(Document))}
+    return {d.id: (display_title(d), d.date, d.province) for d in s.scalars(select(Document).options(metadata_only()))}
 
 
 def _views(s: Session, tasks: list[Task], reg: Registry, today: date) -> list[TaskView]:
