@@ -453,6 +453,8 @@ def _validate_row(get: dict[str, str]) -> tuple[dict[str, Any], list[str]]:
                 rec["rank_of"] = int(of)
             elif rec["year"]:
                 rec["rank_of"] = 63 if rec["year"] <= 2024 else 34  # 34 provinces after the 2025 merger
+                inferred = f"tổng số tỉnh {rec['rank_of']} suy ra theo năm, bảng chỉ ghi thứ hạng"
+                rec["note"] = f"{rec['note']}; {inferred}" if rec["note"] else inferred
             if rec["rank_of"] is not None and not 1 <= rec["rank"] <= rec["rank_of"] <= 100:
                 errs.append(f"thứ hạng {rec['rank']}/{rec['rank_of']} không hợp lệ")
     if rec["rank"] is None and rec["score"] is None and not errs:
