@@ -82,6 +82,8 @@ def refresh_from_documents(db: Database, documents: Collection[int] | None = Non
             secs = list(s.execute(select(Section.start, Section.path).where(Section.document_id == doc.id)
                                   .order_by(Section.ordinal)))
             infos = [SectionInfo(a, p) for a, p in secs]
+            spans = list(s.execute(select(Passage.start, Passage.end, Passage.section_path)
+                                   .where(Passage.document_id == doc.id).order_by(Passage.start)))
             try:
                 ex = extract(doc.text, infos, province=doc.province, doc_date=doc.date, title=doc.title)
             except Exception:  # one odd document must not stop the others
@@ -92,7 +94,7 @@ def refresh_from_documents(db: Database, documents: Collection[int] | None = Non
                     index_name=r.index, year=r.year, province=r.province, scope=r.scope, field=r.field,
                     field_order=r.field_order, score=r.score, max_score=r.max_score, rank=r.rank,
                     rank_of=r.rank_of, rank_change=r.rank_change, derived=r.derived, origin="document",
-                    document_id=doc.id, source=doc.source, section=_section_path(secs, r.quote.start),
+                    document_id=doc.id, source=doc.source, section=_section_path(secs, r.quote.start, spans),
                     quote=doc.text[r.quote.start : r.quote.end], quote_start=r.quote.start,
                     quote_end=r.quote.end, conflict=False, note=r.note,
                 )
@@ -114,7 +116,7 @@ def refresh_from_documents(db: Database, documents: Collection[int] | None = Non
                         index_name=t.index, province=t.province, kind=t.kind, value_min=t.value_min,
                         value_max=t.value_max, year_from=t.year_from, year_to=t.year_to, base_year=t.base_year,
                         origin="document", document_id=doc.id, source=doc.source,
-                        section=_section_path(secs, t.quote.start), quote=doc.text[t.quote.start : t.quote.end],
+                        section=_section_path(secs, t.quote.start, spans), quote=doc.text[t.quote.start : t.quote.end],
                         quote_start=t.quote.start, quote_end=t.quote.end,
                     )
                 )
@@ -126,7 +128,12 @@ def refresh_from_documents(db: Database, documents: Collection[int] | None = Non
     return {"results": n_res, "deductions": n_ded, "targets": n_tgt, "conflicts": n_conf}
 
 
-def _section_path(secs: list[Any], pos: int) -> str:
+def _section_path(secs: list[Any], pos: int, spans: Collection[Any] = ()) -> str:
+    """The section path of the passage holding ``pos`` (sections own only their own paragraphs: a
+    paragraph after a bullet list belongs to the enclosing section), else the last section started."""
+    for a, b, path in spans:
+        if a <= pos < b:
+            return str(path)
     best = ""
     for a, p in secs:
         if a <= pos:
