@@ -7,6 +7,7 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cchc.errors import IngestError
 from ingest import metadata as meta_mod
 from ingest.chunking import Chunk, chunk, footnote_chunks
 from ingest.readers import RawDoc, read_path
@@ -32,9 +33,12 @@ class ParsedDoc:
 
 def sha256_of(path: Path) -> str:
     h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
+    try:
+        with path.open("rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+    except OSError as exc:  # gone, unreadable, a folder
+        raise IngestError(f"{path.name}: không đọc được tệp ({exc.strerror or exc})", path=str(path)) from exc
     return h.hexdigest()
 
 
@@ -71,8 +75,11 @@ def parse_raw(raw: RawDoc, *, source: str, path: Path, sha256: str, max_chars: i
     )
 
 
-def parse_file(path: Path, *, max_bytes: int, max_pages: int = 3000, max_chars: int = 900) -> ParsedDoc:
-    sha = sha256_of(path)
+def parse_file(
+    path: Path, *, max_bytes: int, max_pages: int = 3000, max_chars: int = 900, sha256: str | None = None
+) -> ParsedDoc:
+    """Read and parse one file; ``sha256`` when the caller already hashed it."""
+    sha = sha256 or sha256_of(path)
     raw = read_path(path, max_bytes=max_bytes, max_pages=max_pages)
     return parse_raw(raw, source=path.name, path=path, sha256=sha, max_chars=max_chars)
 

@@ -12,9 +12,9 @@ from typing import Protocol
 import numpy as np
 
 from ingest.metadata import provinces_in
+from knowledge.agencies import norm_name
 from knowledge.lexical import LexicalIndex, LexicalParams
 from knowledge.store import PassageRecord
-from knowledge.text import name_key
 
 logger = logging.getLogger(__name__)
 
@@ -83,7 +83,7 @@ class Retriever:
         for p in self.passages:
             head = agency_heading(p.section)
             if head:
-                self._agencies.setdefault(name_key(head), set()).add(p.id)
+                self._agencies.setdefault(norm_name(head), set()).add(p.id)
 
     @classmethod
     def build(cls, passages: list[PassageRecord], params: LexicalParams | None = None, **kw: object) -> Retriever:
@@ -99,7 +99,7 @@ class Retriever:
 
     def agencies_named(self, question: str) -> dict[str, set[int]]:
         """Agencies (as section headings of the documents) that the question names, with their passages."""
-        key = f" {name_key(question)} "
+        key = f" {norm_name(question)} "
         found = {a: ids for a, ids in self._agencies.items() if f" {a} " in key}
         # "sở tư pháp" inside "văn phòng ... sở tư pháp"? keep only the longest overlapping names
         return {a: ids for a, ids in found.items() if not any(a != b and a in b for b in found)}

@@ -52,8 +52,6 @@ from knowledge.text import fold, nfc, squash_ws
 
 logger = logging.getLogger(__name__)
 
-TELEGRAM_LIMIT = 4096
-ZALO_LIMIT = 2000
 OVERALL_MAX = {"PAR": 100.0, "SIPAS": 10.0}
 
 
@@ -510,29 +508,6 @@ def _clip(text: str, n: int) -> str:
     return text if len(text) <= n else text[: n - 1].rsplit(" ", 1)[0] + "…"
 
 
-def split_text(text: str, limit: int) -> list[str]:
-    """Split at line boundaries into parts of at most ``limit`` characters (a too-long line is cut at spaces)."""
-    parts: list[str] = []
-    cur = ""
-    for line in text.split("\n"):
-        while len(line) > limit:
-            cut = line.rfind(" ", 0, limit) or limit
-            if cur:
-                parts.append(cur)
-                cur = ""
-            parts.append(line[:cut])
-            line = line[cut:].lstrip()
-        cand = f"{cur}\n{line}" if cur else line
-        if len(cand) > limit:
-            parts.append(cur)
-            cur = line
-        else:
-            cur = cand
-    if cur.strip():
-        parts.append(cur)
-    return [p for p in parts if p.strip()]
-
-
 # =========================================================================== summary
 @dataclass
 class ScoreSummary:
@@ -544,10 +519,6 @@ class ScoreSummary:
     found: bool = True
     sources: list[dict[str, str]] = field(default_factory=list)
     took_ms: float = 0.0
-
-    def parts(self, limit: int = TELEGRAM_LIMIT) -> list[str]:
-        """The text split for a channel (4,096 for Telegram, 2,000 for Zalo) without breaking a line."""
-        return split_text(self.text, limit)
 
     def as_dict(self) -> dict[str, Any]:
         return {"province": self.province, "year": self.year, "index": self.index, "found": self.found,

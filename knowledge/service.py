@@ -14,7 +14,7 @@ from typing import Any
 
 from cchc.errors import CchcError, IndexNotReadyError, IngestError
 from cchc.settings import Settings
-from ingest.pipeline import expand_paths, parse_file
+from ingest.pipeline import expand_paths, parse_file, sha256_of
 from knowledge import agencies, scores, store, tasks
 from knowledge.answer import Answer, compose
 from knowledge.db import Database
@@ -55,15 +55,13 @@ class Knowledge:
             try:
                 if not path.exists():
                     raise IngestError(f"{path}: không tìm thấy tệp", path=str(path))
-                existing = self._existing_sha(path.name)
-                if existing is not None:
-                    from ingest.pipeline import sha256_of
-
-                    if sha256_of(path) == existing:
-                        report.skipped.append(path.name)
-                        continue
+                sha = sha256_of(path)
+                if self._existing_sha(path.name) == sha:
+                    report.skipped.append(path.name)
+                    continue
                 parsed = parse_file(
                     path,
+                    sha256=sha,
                     max_bytes=max_bytes,
                     max_pages=self.settings.ingest.max_pdf_pages,
                     max_chars=self.settings.ingest.chunk_chars,

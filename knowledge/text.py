@@ -95,18 +95,6 @@ def glossary() -> Glossary:
     return Glossary(pattern, typed, typed_pattern, expansions)
 
 
-def expand_text(text: str) -> str:
-    """The text with every glossary abbreviation replaced by its expansion ("VP UBND" -> "văn phòng
-    ủy ban nhân dân"), for matching names written either way."""
-    g = glossary()
-    return g.pattern.sub(lambda m: g.expansions[m.group(1)], nfc(text))
-
-
-def name_key(text: str) -> str:
-    """A comparison key for names: expanded, folded, words only ("Sở KH&ĐT" == "so ke hoach va dau tu")."""
-    return " ".join(words(fold(expand_text(text))))
-
-
 # --------------------------------------------------------------------------- analysis
 @dataclass(frozen=True)
 class Analyzed:

@@ -96,15 +96,18 @@ def test_index_filter_and_lenient_args(knowledge: Any) -> None:
     assert "PAPI: hạng 11/63, ▼ giảm 6 bậc" in s.text and "PAR INDEX:" not in s.text
 
 
-def test_parts_split_at_lines(knowledge: Any) -> None:
+def test_summary_splits_for_channels_at_lines(knowledge: Any) -> None:
+    """The channels split every reply with bot.formatting.split_message (Zalo 2,000, Telegram 4,096)."""
+    from bot.formatting import split_message
+
     s = sc.summarize(knowledge.db, args="2022 Hải Dương", home_province=HY, chart=False)
-    for limit in (sc.ZALO_LIMIT, sc.TELEGRAM_LIMIT, 500):
-        parts = s.parts(limit)
+    for limit in (2000, 4096, 500):
+        parts = split_message(s.text, limit)
         assert all(len(p) <= limit for p in parts)
         # No line is broken: the parts' lines are exactly the summary's non-blank lines.
         got = [ln for p in parts for ln in p.splitlines() if ln.strip()]
         assert got == [ln for ln in s.text.splitlines() if ln.strip()]
-    assert len(s.parts(sc.ZALO_LIMIT)) >= 3
+    assert len(split_message(s.text, 2000)) >= 3
 
 
 def test_chart_png_with_vietnamese_glyphs(knowledge: Any) -> None:
