@@ -23,6 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from knowledge.store.accounts import Accounts  # noqa: E402
 from tests.fakes.fake_telegram import FakeTelegram  # noqa: E402
 
 
@@ -39,9 +40,8 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=4)
     args = ap.parse_args()
 
-    from bot.access import Access
     from bot.formatting import format_answer
-    from cchc.settings import load_settings
+    from core.settings import load_settings
     from knowledge.service import Knowledge
 
     questions = [json.loads(x)["q"] for x in Path(args.qa).read_text(encoding="utf-8").splitlines() if x.strip()]
@@ -50,7 +50,7 @@ def main() -> int:
     settings = load_settings(tmp / "config.yaml", home=tmp)
     kn = Knowledge(settings)
     kn.ingest([ROOT / "data" / "corpus"])
-    acc = Access(kn.db, settings)
+    acc = Accounts(kn.db, settings)
     uids = [20_000 + i for i in range(max(args.users, 1))]
     for uid in uids:
         acc.redeem(acc.create_invite("official", "Sở Nội vụ").code, channel="telegram", channel_user_id=str(uid), chat_id=str(uid))

@@ -17,9 +17,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from knowledge.dense import InMemoryDense  # noqa: E402
-from knowledge.lexical import LexicalIndex  # noqa: E402
-from knowledge.retriever import fuse  # noqa: E402
+from knowledge.search.dense import InMemoryDense  # noqa: E402
+from knowledge.search.lexical import LexicalIndex  # noqa: E402
+from knowledge.search.retriever import fuse  # noqa: E402
 
 
 def metrics(ranked: list[list[int]], gold: list[set[int]]) -> tuple[float, float]:

@@ -45,7 +45,7 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--pages", type=int, default=200)
     args = ap.parse_args()
-    from cchc.settings import load_settings
+    from core.settings import load_settings
     from ingest.pipeline import parse_file
     from knowledge.service import Knowledge
 

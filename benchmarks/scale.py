@@ -19,7 +19,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from knowledge.lexical import LexicalIndex  # noqa: E402
+from knowledge.search.lexical import LexicalIndex  # noqa: E402
 
 
 def dir_size(p: Path) -> int:

@@ -31,7 +31,7 @@ def main() -> int:
                            capture_output=True)
             runs.append(time.perf_counter() - t)
         index_mtime = (Path(home) / "index" / "lexical" / "meta.json").stat().st_mtime
-        from cchc.settings import load_settings
+        from core.settings import load_settings
         from knowledge.service import Knowledge
 
         os.environ["CCHC_HOME"] = home

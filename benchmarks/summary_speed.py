@@ -33,8 +33,8 @@ def main() -> int:
         env = dict(os.environ, CCHC_HOME=home, CCHC_CONFIG=str(cfg), CCHC_LOG_LEVEL="WARNING")
         subprocess.run([str(ROOT / ".venv/bin/cchc"), "ingest", str(ROOT / "data/corpus")], env=env, check=True,
                        capture_output=True)
-        from knowledge.db import Database
-        from knowledge.scores import summarize
+        from knowledge.scores.summary import summarize
+        from knowledge.store.db import Database
 
         db = Database(f"sqlite:///{Path(home) / 'cchc.sqlite3'}")
         out: dict[str, float] = {}

@@ -41,7 +41,7 @@ def main() -> int:
     from conftest import make_settings
 
     from knowledge.service import Knowledge
-    from knowledge.tasks import list_tasks
+    from knowledge.tasks.query import list_tasks
 
     labels = [json.loads(x) for x in Path(args.labels).read_text(encoding="utf-8").splitlines() if x.strip()]
     with tempfile.TemporaryDirectory() as home:

@@ -32,7 +32,8 @@ def main() -> int:
     from conftest import make_settings
 
     from knowledge.service import Knowledge
-    from knowledge.tasks import import_schedule, tasks_for_agency
+    from knowledge.tasks.imports import import_schedule
+    from knowledge.tasks.query import tasks_for_agency
 
     with tempfile.TemporaryDirectory() as home:
         kn = Knowledge(make_settings(Path(home)))

@@ -18,7 +18,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import knowledge.lexical as lex  # noqa: E402
+import knowledge.search.lexical as lex  # noqa: E402
 
 KINDS = ["u", "b", "fu", "fb", "tu", "tb", "tfu", "tfb"]
 

@@ -73,7 +73,7 @@ class Channel(ABC):
 
     async def download(self, file: IncomingFile, max_bytes: int) -> bytes:
         """The bytes of a file the user sent. Channels without file support raise."""
-        from cchc.errors import ChannelError
+        from core.errors import ChannelError
 
         raise ChannelError(user_message="Kênh này chưa hỗ trợ gửi tệp.")
 

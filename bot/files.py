@@ -13,11 +13,15 @@ import re
 import time
 import unicodedata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
-from cchc.errors import FileTooLargeError, UnsupportedFileError
-from cchc.settings import Settings
+from core.errors import FileTooLargeError, UnsupportedFileError
+from core.settings import Settings
 from ingest.readers import sniff
+from knowledge.api import KnowledgeAPI
+
+if TYPE_CHECKING:
+    from bot.router import Ctx, FileHandler
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +49,7 @@ def classify(data: bytes, name: str) -> tuple[str, str]:
     )
 
 
-def process_upload(settings: Settings, knowledge: Any, data: bytes, name: str) -> str:
+def process_upload(settings: Settings, knowledge: KnowledgeAPI, data: bytes, name: str) -> str:
     """Save, then ingest or import. Returns the Vietnamese summary for the admin. Runs in a worker thread."""
     max_bytes = int(settings.ingest.max_file_mb * 1024 * 1024)
     if len(data) > max_bytes:
@@ -60,9 +64,7 @@ def process_upload(settings: Settings, knowledge: Any, data: bytes, name: str) -
         # keep each upload; the import is all-or-nothing, so a bad sheet loses no data
         path = path.with_name(f"{path.stem}-{time.strftime('%Y%m%d-%H%M%S')}{ext}")
         path.write_bytes(data)
-        from knowledge import tasks
-
-        rep = tasks.import_schedule(knowledge.db, path)
+        rep = knowledge.import_schedule(path)
         logger.info("schedule imported from an upload: %d rows", rep.rows)
         return (
             f"Đã nhập lịch nhiệm vụ từ {name}: {rep.rows} dòng; thêm mới {rep.added}, cập nhật {rep.updated}, "
@@ -80,9 +82,10 @@ def process_upload(settings: Settings, knowledge: Any, data: bytes, name: str) -
     return "\n".join(lines)
 
 
-def make_file_handler(settings: Settings, knowledge: Any) -> Any:
-    async def handler(ctx: Any) -> None:
+def make_file_handler(settings: Settings, knowledge: KnowledgeAPI) -> FileHandler:
+    async def handler(ctx: Ctx) -> None:
         f = ctx.inc.file
+        assert f is not None  # the router calls the file handler only for updates with a file
         max_bytes = int(settings.ingest.max_file_mb * 1024 * 1024)
         if f.size is not None and f.size > max_bytes:
             await ctx.channel.send_long(ctx.inc.chat_id, f"Tệp {f.name} quá lớn (tối đa {settings.ingest.max_file_mb:g} MB); chưa nạp gì.")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from knowledge.answer import Answer
+from knowledge.answers.types import Answer
 
 
 def format_answer(answer: Answer, *, max_quote: int = 300) -> str:

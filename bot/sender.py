@@ -11,24 +11,24 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from bot.access import Access, UserInfo
 from bot.channel import Channel
-from cchc.errors import ChannelError
+from core.errors import ChannelError
+from knowledge.store.accounts import Accounts, UserInfo
 
 logger = logging.getLogger(__name__)
 
 
 class Sender:
-    def __init__(self, access: Access, channels: dict[str, Channel]) -> None:
-        self.access = access
+    def __init__(self, accounts: Accounts, channels: dict[str, Channel]) -> None:
+        self.accounts = accounts
         self.channels = channels
 
     async def send_to_user(self, user: UserInfo | int | str, text: str, photo: bytes | None = None,
                            caption: str | None = None) -> bool:
         """Send ``text`` (and an optional PNG) to a user; True if delivered. Never raises for delivery problems."""
         try:
-            info = user if isinstance(user, UserInfo) else await asyncio.to_thread(self.access.get, user)
-            info = await asyncio.to_thread(self.access.get, info.id)  # fresh: revoked since?
+            info = user if isinstance(user, UserInfo) else await asyncio.to_thread(self.accounts.get, user)
+            info = await asyncio.to_thread(self.accounts.get, info.id)  # fresh: revoked since?
         except ChannelError:
             raise
         except Exception as exc:
@@ -59,14 +59,14 @@ class Sender:
 
     async def _failed(self, info: UserInfo, reason: str) -> None:
         fid = await asyncio.to_thread(
-            self.access.record_failure, user_id=info.id, channel=info.channel, chat_id=info.chat_id, reason=reason
+            self.accounts.record_failure, user_id=info.id, channel=info.channel, chat_id=info.chat_id, reason=reason
         )
         alert = (
             f"⚠️ Không gửi được tin nhắn tới {info.display_name or info.key} ({info.key}"
             + (f", {info.agency}" if info.agency else "") + f"): {reason}."
         )
         alerted = False
-        for admin in await asyncio.to_thread(self.access.admins):
+        for admin in await asyncio.to_thread(self.accounts.admins):
             if admin.id == info.id or not admin.chat_id:
                 continue
             ch = self.channels.get(admin.channel)
@@ -78,4 +78,4 @@ class Sender:
             except Exception as exc:
                 logger.warning("could not alert admin %d about a failed delivery: %s", admin.id, type(exc).__name__)
         if alerted:
-            await asyncio.to_thread(self.access.mark_alerted, fid)
+            await asyncio.to_thread(self.accounts.mark_alerted, fid)

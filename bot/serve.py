@@ -13,17 +13,15 @@ import logging
 import signal
 import sys
 from dataclasses import dataclass, field
-from typing import Any
 
-from telegram.error import InvalidToken
-
-from bot.access import Access
+from bot.backend import Running, backend, configured_channels
 from bot.channel import Channel
 from bot.files import make_file_handler
 from bot.router import Router
 from bot.sender import Sender
-from cchc.errors import CchcError, ConfigError
-from cchc.settings import Settings
+from core.errors import CchcError
+from core.settings import Settings
+from knowledge.api import KnowledgeAPI
 
 logger = logging.getLogger(__name__)
 
@@ -36,31 +34,20 @@ NO_CHANNEL = (
 @dataclass
 class Services:
     settings: Settings
-    knowledge: Any
-    access: Access
+    knowledge: KnowledgeAPI
     router: Router
     sender: Sender
     channels: dict[str, Channel] = field(default_factory=dict)
 
 
-def build_services(settings: Settings, knowledge: Any) -> Services:
-    access = Access(knowledge.db, settings)
-    router = Router(settings, knowledge, access)
+def build_services(settings: Settings, knowledge: KnowledgeAPI) -> Services:
+    router = Router(settings, knowledge)
     router.file_handler = make_file_handler(settings, knowledge)
     channels: dict[str, Channel] = {}
-    return Services(settings, knowledge, access, router, Sender(access, channels), channels)
+    return Services(settings, knowledge, router, Sender(knowledge.accounts, channels), channels)
 
 
-def configured_channels(settings: Settings) -> list[str]:
-    out = []
-    if settings.telegram.token is not None and settings.telegram.token.get_secret_value():
-        out.append("telegram")
-    if settings.zalo.token is not None and settings.zalo.token.get_secret_value():
-        out.append("zalo")
-    return out
-
-
-async def serve(settings: Settings, knowledge: Any, stop: asyncio.Event | None = None) -> None:
+async def serve(settings: Settings, knowledge: KnowledgeAPI, stop: asyncio.Event | None = None) -> None:
     names = configured_channels(settings)
     if not names:
         raise CchcError(NO_CHANNEL)
@@ -75,48 +62,27 @@ async def serve(settings: Settings, knowledge: Any, stop: asyncio.Event | None =
         await asyncio.to_thread(knowledge.refresh)  # load the index before the first question
     except CchcError as exc:
         logger.warning("index not loaded yet: %s", exc)
-    from knowledge.score_chart import warm_up
+    from knowledge.scores.chart import warm_up
 
     await asyncio.to_thread(warm_up)  # matplotlib's import, paid now rather than by the first /diem
-    tg_app: Any = None
-    zalo: Any = None
-    started: list[str] = []
+    running: list[Running] = []
     try:
-        if "telegram" in names:
-            from bot import telegram as tg
-
-            tg_app, tg_channel = tg.build_application(settings, svc.router)
-            svc.channels["telegram"] = tg_channel
-            try:
-                await tg.start(tg_app, settings)
-            except InvalidToken as exc:
-                tg_app = None
-                raise ConfigError(
-                    "Telegram từ chối token (CCHC_TELEGRAM__TOKEN sai hoặc đã bị thu hồi); hãy kiểm tra lại với BotFather."
-                ) from exc
-            started.append(f"telegram ({settings.telegram.mode})")
-        if "zalo" in names:
-            from bot.zalo import ZaloBot
-
-            zalo = ZaloBot(settings, svc.router)
-            svc.channels["zalo"] = zalo.channel
-            await zalo.start()
-            started.append(f"zalo ({settings.zalo.mode})")
-        logger.info("serving: %s", ", ".join(started))
-        print("Trợ lý CCHC đang chạy: " + ", ".join(started) + ". Nhấn Ctrl+C để dừng.", file=sys.stderr, flush=True)
+        for name in names:
+            started = await backend(name).start(settings, svc.router)
+            running.append(started)
+            svc.channels[name] = started.channel
+        labels = ", ".join(r.label for r in running)
+        logger.info("serving: %s", labels)
+        print("Trợ lý CCHC đang chạy: " + labels + ". Nhấn Ctrl+C để dừng.", file=sys.stderr, flush=True)
         await stop.wait()
     finally:
-        if zalo is not None:
-            await zalo.stop()
-        if tg_app is not None:
-            from bot import telegram as tg
-
+        for r in reversed(running):
             try:
-                await tg.stop(tg_app)
+                await r.stop()
             except Exception:
-                logger.warning("telegram did not stop cleanly", exc_info=True)
+                logger.warning("%s did not stop cleanly", r.label, exc_info=True)
         logger.info("stopped")
 
 
-def run_serve(settings: Settings, knowledge: Any) -> None:
+def run_serve(settings: Settings, knowledge: KnowledgeAPI) -> None:
     asyncio.run(serve(settings, knowledge))

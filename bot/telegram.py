@@ -13,14 +13,15 @@ from typing import Any
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType, ParseMode
-from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter, TelegramError
 from telegram.ext import AIORateLimiter, Application, ContextTypes, TypeHandler
 
+from bot.backend import Backend
 from bot.channel import Button, Channel, Incoming, IncomingFile
 from bot.formatting import to_telegram_html
 from bot.router import GENERIC_ERROR, Router
-from cchc.errors import ChannelError, ConfigError, DeliveryError, FileTooLargeError
-from cchc.settings import Settings
+from core.errors import ChannelError, ConfigError, DeliveryError, FileTooLargeError
+from core.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -185,3 +186,27 @@ async def stop(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     if app.running:
         await app.stop()
     await app.shutdown()
+
+
+class _Running:
+    def __init__(self, app: Application[Any, Any, Any, Any, Any, Any], channel: TelegramChannel, label: str) -> None:
+        self.app = app
+        self.channel = channel
+        self.label = label
+
+    async def stop(self) -> None:
+        await stop(self.app)
+
+
+async def _start_backend(settings: Settings, router: Router) -> _Running:
+    app, channel = build_application(settings, router)
+    try:
+        await start(app, settings)
+    except InvalidToken as exc:
+        raise ConfigError(
+            "Telegram từ chối token (CCHC_TELEGRAM__TOKEN sai hoặc đã bị thu hồi); hãy kiểm tra lại với BotFather."
+        ) from exc
+    return _Running(app, channel, f"telegram ({settings.telegram.mode})")
+
+
+BACKEND = Backend("telegram", _start_backend)

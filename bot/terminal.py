@@ -7,11 +7,12 @@ import asyncio
 import logging
 import sys
 import time
-from typing import Any, TextIO
+from typing import TextIO
 
-from bot.access import Access
 from bot.channel import Button, Channel, Incoming
 from bot.router import Router
+from core.settings import Settings
+from knowledge.api import KnowledgeAPI
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +27,7 @@ class TerminalChannel(Channel):
     max_text_length = 4096
     supports_buttons = False
 
-    def __init__(self, out: TextIO, settings: Any = None) -> None:
+    def __init__(self, out: TextIO, settings: Settings | None = None) -> None:
         self.out = out
         self.settings = settings
         self.sent: list[str] = []
@@ -50,13 +51,13 @@ class TerminalChannel(Channel):
         self.out.flush()
 
 
-def run_terminal_chat(knowledge: Any, *, stdin: Any = None, stdout: Any = None, settings: Any = None) -> None:
+def run_terminal_chat(knowledge: KnowledgeAPI, *, stdin: TextIO | None = None, stdout: TextIO | None = None,
+                      settings: Settings | None = None) -> None:
     inp = stdin or sys.stdin
     out = stdout or sys.stdout
     settings = settings or knowledge.settings
-    access = Access(knowledge.db, settings)
-    user = access.ensure_local_admin()
-    router = Router(settings, knowledge, access)
+    user = knowledge.accounts.ensure_local_admin()
+    router = Router(settings, knowledge)
     channel = TerminalChannel(out, settings)
     out.write(WELCOME + "\n")
 

@@ -20,11 +20,12 @@ from urllib.parse import urlparse
 import tornado.web
 from tornado.httpserver import HTTPServer
 
+from bot.backend import Backend
 from bot.channel import Button, Channel, Incoming
 from bot.router import Router
 from bot.zalo_client import ZaloClient
-from cchc.errors import ConfigError
-from cchc.settings import Settings
+from core.errors import ConfigError
+from core.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -226,3 +227,22 @@ class _PhotoHandler(tornado.web.RequestHandler):
             return
         self.set_header("Content-Type", "image/png")
         self.finish(data)
+
+
+class _Running:
+    def __init__(self, bot: ZaloBot, label: str) -> None:
+        self.bot = bot
+        self.channel = bot.channel
+        self.label = label
+
+    async def stop(self) -> None:
+        await self.bot.stop()
+
+
+async def _start_backend(settings: Settings, router: Router) -> _Running:
+    bot = ZaloBot(settings, router)
+    await bot.start()
+    return _Running(bot, f"zalo ({settings.zalo.mode})")
+
+
+BACKEND = Backend("zalo", _start_backend)

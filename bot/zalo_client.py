@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 from aiolimiter import AsyncLimiter
 
-from cchc.errors import ChannelError, DeliveryError
+from core.errors import ChannelError, DeliveryError
 
 logger = logging.getLogger(__name__)
 

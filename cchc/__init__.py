@@ -1,3 +1,3 @@
-"""Trợ lý CCHC: the application shell (settings, errors, logging, CLI)."""
+"""Trợ lý CCHC: the roof: the ``cchc`` command line and the composition root."""
 
 __version__ = "0.1.0"

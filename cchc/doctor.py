@@ -6,8 +6,8 @@ import importlib.util
 import logging
 from typing import Any
 
-from cchc.errors import CchcError
-from cchc.settings import load_settings
+from core.errors import CchcError
+from core.settings import load_settings
 
 logger = logging.getLogger(__name__)
 
@@ -23,8 +23,8 @@ def run_checks(config: str | None = None) -> list[dict[str, Any]]:
     except CchcError as exc:
         return [_check("config", False, exc.user_message)]
     checks.append(_check("config", True, f"đọc được; tỉnh: {settings.province}; thư mục dữ liệu: {settings.home}"))
-    from knowledge import store
-    from knowledge.db import Database, engine_label
+    from knowledge.store import documents as store
+    from knowledge.store.db import Database, engine_label
 
     try:
         db = Database(settings.database_url)
@@ -33,7 +33,7 @@ def run_checks(config: str | None = None) -> list[dict[str, Any]]:
         return checks
     docs = store.list_documents(db)
     checks.append(_check("database", True, f"{engine_label(settings.database_url)}; {len(docs)} tài liệu"))
-    from knowledge.lexical import LexicalIndex
+    from knowledge.search.lexical import LexicalIndex
 
     loaded = LexicalIndex.load(settings.index_dir / "lexical")
     fp = store.fingerprint(db)
@@ -53,7 +53,7 @@ def run_checks(config: str | None = None) -> list[dict[str, Any]]:
         checks.append(_check("embedding", False, f"đã cấu hình '{model}' nhưng thiếu gói: pip install '.[dense]'"))
     else:
         try:
-            from knowledge.dense import load_model
+            from knowledge.search.dense import load_model
 
             st = load_model(model, settings.embedding.device)
             dim_fn = getattr(st, "get_embedding_dimension", None) or st.get_sentence_embedding_dimension
@@ -65,8 +65,7 @@ def run_checks(config: str | None = None) -> list[dict[str, Any]]:
         checks.append(_check("llm", True, f"cấu hình tại {settings.llm.base_url} (chưa dùng: câu trả lời trích xuất)"))
     else:
         checks.append(_check("llm", True, "không dùng LLM: câu trả lời trích xuất nguyên văn, không cần mạng"))
-    for chan in ("telegram", "zalo"):
-        tok = getattr(settings, chan).token
-        checks.append(_check(chan, True, "có token (từ biến môi trường)" if tok else "chưa cấu hình token: kênh tắt"))
+    for chan, section in settings.channel_sections().items():
+        checks.append(_check(chan, True, "có token (từ biến môi trường)" if section.enabled else "chưa cấu hình token: kênh tắt"))
     db.dispose()
     return checks

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.text import split_sentences
 from ingest.repair import Footnote
 from ingest.structure import Outline
-from knowledge.text import split_sentences
 
 
 @dataclass

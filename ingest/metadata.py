@@ -14,8 +14,8 @@ from typing import Any
 
 import yaml
 
-from cchc.errors import IngestError
-from knowledge.text import fold, nfc
+from core.errors import IngestError
+from core.text import fold, nfc
 
 logger = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cchc.errors import IngestError
+from core.errors import IngestError
 from ingest import metadata as meta_mod
 from ingest.chunking import Chunk, chunk, footnote_chunks
 from ingest.readers import RawDoc, read_path

@@ -13,7 +13,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import ClassVar
 
-from cchc.errors import (
+from core.errors import (
     CorruptFileError,
     EmptyFileError,
     EncryptedFileError,
@@ -131,8 +131,8 @@ def decode_text(data: bytes) -> str:
         pass
     # Legacy single-byte files: Latin-1 keeps every byte, which the TCVN3/VNI converters expect.
     text = data.decode("latin-1")
+    from core.text import nfc
     from ingest.legacy import fix_legacy, vietnamese_score
-    from knowledge.text import nfc
 
     fixed, _enc = fix_legacy(text)
     try:

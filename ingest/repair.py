@@ -10,9 +10,9 @@ import re
 import statistics
 from dataclasses import dataclass, field
 
+from core.text import nfc
 from ingest.legacy import fix_legacy
 from ingest.structure import MARKER_RE, is_heading_like
-from knowledge.text import nfc
 
 DEBRIS_RE = re.compile(r"javascript:\s*;?|void\(0\);?")
 PAGE_NUMBER_RE = re.compile(r"^\s*(?:[-–—]\s*)?(?:Trang\s+)?(\d{1,3})(?:\s*/\s*\d{1,3})?(?:\s*[-–—])?\s*$", re.I)

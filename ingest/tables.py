@@ -15,8 +15,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from cchc.errors import CchcError
-from knowledge.text import nfc
+from core.errors import CchcError
+from core.text import nfc
 
 logger = logging.getLogger(__name__)
 

@@ -1,4 +1,6 @@
-"""The knowledge facade the CLI and the channels use: ingest files, search, answer.
+"""``Knowledge``: the one door the CLI and the channels use. Every use case they need is a typed method
+here (ask, search, summary, tasks, task actions, imports, accounts, feedback); they never hold a
+session, a model or an index. :class:`knowledge.api.KnowledgeAPI` is the Protocol they depend on.
 
 It owns the database handle and the in-memory retriever (loaded from the persisted lexical index;
 rebuilt only when the stored passages changed).
@@ -8,36 +10,43 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass, field
+from collections.abc import Collection
+from datetime import date
 from pathlib import Path
 from typing import Any
 
-from cchc.errors import CchcError, IndexNotReadyError, IngestError
-from cchc.settings import Settings
-from ingest.pipeline import expand_paths, parse_file, sha256_of
-from knowledge import agencies, scores, store, tasks
-from knowledge.answer import Answer, compose
-from knowledge.db import Database
-from knowledge.lexical import LexicalIndex, LexicalParams
-from knowledge.retriever import Filters, Hit, Retriever
+from core.errors import IndexNotReadyError
+from core.settings import Settings
+from knowledge import answerers, facts
+from knowledge.answers import engine
+from knowledge.answers.policy import RefusalPolicy
+from knowledge.answers.types import Answer
+from knowledge.ingestion import IngestReport, ingest_paths
+from knowledge.scores import imports as score_imports
+from knowledge.scores import query as score_query
+from knowledge.scores.summary import ScoreSummary, summarize
+from knowledge.search.lexical import LexicalIndex, LexicalParams
+from knowledge.search.retriever import DenseLeg, Filters, Hit, Retriever
+from knowledge.store import agencies, feedback
+from knowledge.store import documents as docstore
+from knowledge.store.accounts import Accounts
+from knowledge.store.db import Database
+from knowledge.tasks import actions, imports
+from knowledge.tasks import query as task_query
+from knowledge.tasks import refresh as task_refresh
+from knowledge.tasks.views import TaskView
 
 logger = logging.getLogger(__name__)
 
-
-@dataclass
-class IngestReport:
-    ingested: list[str] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)
-    failed: list[dict[str, str]] = field(default_factory=list)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"ingested": self.ingested, "skipped": self.skipped, "failed": self.failed}
+_BUILTINS = answerers  # importing it registers the built-in answerers and fact extractors
 
 
 class Knowledge:
     def __init__(self, settings: Settings, db: Database | None = None) -> None:
         self.settings = settings
         self.db = db or Database(settings.database_url, echo=settings.database.echo)
+        self.accounts = Accounts(self.db, settings)
+        self.policy = RefusalPolicy.from_settings(settings.answer)
         self._retriever: Retriever | None = None
         self._lock = threading.Lock()
 
@@ -45,68 +54,33 @@ class Knowledge:
     def params(self) -> LexicalParams:
         return LexicalParams.from_settings(self.settings.retrieval)
 
-    # ------------------------------------------------------------------ ingest
+    # ------------------------------------------------------------------ documents
     def ingest(self, paths: list[Path]) -> IngestReport:
-        report = IngestReport()
-        changed: list[int] = []
-        max_bytes = int(self.settings.ingest.max_file_mb * 1024 * 1024)
-        files = expand_paths(paths)
-        for path in files:
-            try:
-                if not path.exists():
-                    raise IngestError(f"{path}: không tìm thấy tệp", path=str(path))
-                sha = sha256_of(path)
-                if self._existing_sha(path.name) == sha:
-                    report.skipped.append(path.name)
-                    continue
-                parsed = parse_file(
-                    path,
-                    sha256=sha,
-                    max_bytes=max_bytes,
-                    max_pages=self.settings.ingest.max_pdf_pages,
-                    max_chars=self.settings.ingest.chunk_chars,
-                )
-                if not parsed.chunks:
-                    raise IngestError(f"{path.name}: không tách được đoạn văn nào", path=str(path))
-                doc_id, status = store.replace_document(self.db, parsed)
-                (report.skipped if status == "skipped" else report.ingested).append(path.name)
-                if status != "skipped":
-                    changed.append(doc_id)
-                logger.info("%s: %s (%d passages)", path.name, status, len(parsed.chunks))
-            except CchcError as exc:
-                logger.warning("ingest failed for %s: %s", path.name, exc)
-                report.failed.append({"path": str(path), "error": str(exc)})
+        report = ingest_paths(self.db, self.settings, paths)
         if report.ingested:
             self.refresh(force=True)
-            self.refresh_facts(changed)
+            self.refresh_facts(report.changed)
         return report
 
-    def refresh_facts(self, documents: list[int] | None = None) -> None:
-        """Re-extract the structured facts (index results, assigned tasks) from the stored documents
-        (all of them, or the ``documents`` just ingested).
+    def refresh_facts(self, documents: Collection[int] | None = None) -> dict[str, object]:
+        """Re-extract the derived facts (index results, tasks) of all or the given documents."""
+        return facts.refresh_facts(self.db, documents)
 
-        Each extractor is a library function ``f(db, documents=None) -> object`` registered below.
-        """
-        extractors: list[Any] = []
-        # -- fact extractors (one line each; see knowledge/scores.py, knowledge/tasks.py) --
-        extractors.append(tasks.refresh_from_documents)
-        extractors.append(scores.refresh_from_documents)
-        for extract in extractors:
-            extract(self.db, documents)
-
-    def _existing_sha(self, source: str) -> str | None:
-        with self.db.session() as s:
-            doc = store.find_by_source(s, source)
-            return doc.sha256 if doc else None
+    def documents(self) -> list[dict[str, Any]]:
+        return [
+            {"id": d.id, "source": d.source, "title": docstore.display_title(d), "type": d.doc_type,
+             "number": d.number, "date": d.date, "province": d.province}
+            for d in docstore.list_documents(self.db)
+        ]
 
     # ------------------------------------------------------------------ index
     def refresh(self, *, force: bool = False) -> Retriever:
         """Load the persisted index if it matches the store; rebuild and save it otherwise."""
         with self._lock:
-            fp = store.fingerprint(self.db)
+            fp = docstore.fingerprint(self.db)
             folder = self.settings.index_dir / "lexical"
             loaded = None if force else LexicalIndex.load(folder)
-            passages = store.load_passages(self.db)
+            passages = docstore.load_passages(self.db)
             if loaded is not None and loaded[1] == fp:
                 index = loaded[0]
             else:
@@ -117,10 +91,10 @@ class Knowledge:
             self._retriever = Retriever(passages, index, dense=dense, dense_weight=self.settings.retrieval.dense_weight)
             return self._retriever
 
-    def _dense(self, passages: list[store.PassageRecord]) -> Any:
+    def _dense(self, passages: list[docstore.PassageRecord]) -> DenseLeg | None:
         if not self.settings.embedding.model:
             return None
-        from knowledge.dense import DenseIndex  # heavy imports only when configured
+        from knowledge.search.dense import DenseIndex  # heavy imports only when configured
 
         dense = DenseIndex.open(self.settings)
         dense.sync([(p.id, f"{p.context}\n{p.text}") for p in passages])
@@ -135,45 +109,69 @@ class Knowledge:
             raise IndexNotReadyError()
         return self._retriever
 
-    # ------------------------------------------------------------------ queries
+    # ------------------------------------------------------------------ questions
     def search(self, query: str, k: int = 10, filters: Filters | None = None) -> list[Hit]:
         return self.retriever.search(query, k, filters)
 
     def ask(self, question: str) -> Answer:
-        a = self.settings.answer
-        # -- structured answerers (score results, responsibilities) go first; None = not theirs --
-        structured = scores.answer_score_question(self.db, question, home_province=self.settings.province)
-        if structured is None:
-            structured = tasks.answer_responsibility_question(self.db, question)
-        if structured is not None:
-            return structured
-        answer = compose(
-            question,
-            self.retriever,
-            passages=a.passages,
-            max_sentences=a.max_sentences,
-            min_coverage=a.min_coverage,
-            max_chars=a.max_question_chars,
-            home_province=self.settings.province,
-        )
-        return self._with_successor_notes(answer)
+        ctx = engine.AnswerContext(self.db, self.settings, self.policy, lambda: self.retriever)
+        return engine.ask(ctx, question)
 
-    def _with_successor_notes(self, answer: Answer) -> Answer:
-        """A question about a merged or abolished body gets the documents' answer plus who holds
-        that responsibility now ("Sở KH&ĐT" -> Sở Tài chính, per the 2025 reorganisation)."""
-        if answer.refused:
-            return answer
-        reg = agencies.load_registry(self.db)
-        if reg.province and any(c.province and c.province != reg.province for c in answer.citations):
-            return answer  # the registry's successors are this province's, not the cited one's
-        notes = []
-        for m in reg.mentions(answer.question):
-            note = reg.successor_note(m.agency_id)
-            if note and note not in notes:
-                notes.append(note)
-        if notes:
-            answer.text += "\n\nLưu ý: " + " ".join(notes)
-        return answer
+    # ------------------------------------------------------------------ index results
+    def scores(self, *, index: str | None = None, year: int | None = None, province: str | None = None,
+               field_name: str | None = None) -> list[dict[str, Any]]:
+        return score_query.query(self.db, index=index, year=year, province=province, field_name=field_name)
+
+    def score_targets(self, *, province: str | None = None, index: str | None = None) -> list[dict[str, Any]]:
+        return score_query.targets(self.db, province=province, index=index)
+
+    def import_scores(self, path: Path) -> score_imports.ImportReport:
+        return score_imports.import_table(self.db, path)
+
+    def summary(self, *, args: str = "", year: int | None = None, province: str | None = None,
+                index: str | None = None, chart: bool = True) -> ScoreSummary:
+        return summarize(self.db, args=args, year=year, province=province, index=index,
+                         home_province=self.settings.province, chart=chart)
+
+    # ------------------------------------------------------------------ tasks
+    def tasks_for_agency(self, agency: str, *, today: date | None = None) -> task_query.AgencyTasks:
+        return task_query.tasks_for_agency(self.db, agency, today=today)
+
+    def tasks_due(self, start: date, end: date, *, agency: str | None = None,
+                  today: date | None = None) -> list[TaskView]:
+        return task_query.tasks_due_between(self.db, start, end, agency=agency, today=today)
+
+    def list_tasks(self, *, agency: str | None = None, due_before: date | None = None) -> list[TaskView]:
+        return task_query.list_tasks(self.db, agency=agency, due_before=due_before)
+
+    def extract_tasks(self) -> task_refresh.RefreshReport:
+        return task_refresh.refresh_from_documents(self.db)
+
+    def import_schedule(self, path: Path) -> imports.ImportReport:
+        return imports.import_schedule(self.db, path)
+
+    def mark_done(self, task_id: int, *, by: str, channel: str) -> TaskView:
+        return actions.mark_done(self.db, task_id, by=by, channel=channel)
+
+    def task_history(self, task_id: int) -> list[dict[str, Any]]:
+        return actions.history(self.db, task_id)
+
+    # ------------------------------------------------------------------ agencies
+    def agencies(self) -> list[dict[str, Any]]:
+        return agencies.list_agencies(self.db)
+
+    def seed_agencies(self, path: Path | None = None) -> int:
+        return agencies.seed_from_file(self.db, path)
+
+    # ------------------------------------------------------------------ feedback
+    def record_answer(self, *, user_id: int | None, channel: str, answer: Answer) -> int:
+        return feedback.record_answer(self.db, user_id=user_id, channel=channel, answer=answer)
+
+    def rate_answer(self, feedback_id: int, *, user_id: int, rating: int) -> bool:
+        return feedback.rate(self.db, feedback_id, user_id=user_id, rating=rating)
+
+    def export_feedback(self, *, rated_only: bool = False) -> list[dict[str, Any]]:
+        return feedback.export(self.db, rated_only=rated_only)
 
     def close(self) -> None:
         self.db.dispose()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from cchc.settings import Settings, load_settings
+from core.settings import Settings, load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "data" / "corpus"

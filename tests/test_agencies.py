@@ -4,10 +4,10 @@ from pathlib import Path
 
 import pytest
 
-from cchc.errors import CchcError, NotFoundError
-from cchc.settings import Settings
-from knowledge.agencies import add_alias, list_agencies, load_registry, seed_from_file
-from knowledge.db import Database
+from core.errors import CchcError, NotFoundError
+from core.settings import Settings
+from knowledge.store.agencies import add_alias, list_agencies, load_registry, seed_from_file
+from knowledge.store.db import Database
 
 
 @pytest.fixture

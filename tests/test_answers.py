@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from cchc.errors import QuestionError
-from cchc.settings import Settings
+from core.errors import QuestionError
+from core.settings import Settings
 from knowledge.service import Knowledge
 from tests.conftest import ROOT, SHARED
 
@@ -195,7 +195,7 @@ def test_english_question_refused_politely(kn: Knowledge, q: str) -> None:
 
 
 def test_ask_before_ingest_is_a_clear_error(settings: Settings) -> None:
-    from cchc.errors import IndexNotReadyError
+    from core.errors import IndexNotReadyError
 
     k = Knowledge(settings)
     try:

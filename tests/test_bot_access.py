@@ -9,16 +9,16 @@ from typing import Any
 import pytest
 from sqlalchemy import inspect, text
 
-from bot.access import Access, parse_duration
-from bot.access_models import DeliveryFailure, Feedback, Invite, User
 from bot.channel import Button, Channel
 from bot.sender import Sender
 from bot.zalo import to_incoming, unwrap
 from bot.zalo_client import ZaloApiError, ZaloClient
-from cchc.errors import CchcError, DeliveryError, InviteError
-from cchc.settings import Settings
-from knowledge.db import Database
-from knowledge.migrations import migrate
+from core.errors import CchcError, DeliveryError, InviteError
+from core.settings import Settings
+from knowledge.store.account_models import DeliveryFailure, Feedback, Invite, User
+from knowledge.store.accounts import Accounts, parse_duration
+from knowledge.store.db import Database
+from knowledge.store.migrations import migrate
 from tests.fakes.fake_zalo import FakeZalo
 
 
@@ -37,7 +37,7 @@ def test_models_match_migrated_schema(settings: Settings) -> None:
 
 
 def test_migrates_from_previous_schema_with_data(settings: Settings) -> None:
-    from knowledge.db import make_engine
+    from knowledge.store.db import make_engine
 
     engine = make_engine(settings.database_url)
     migrate(engine, target=3)
@@ -52,7 +52,7 @@ def test_migrates_from_previous_schema_with_data(settings: Settings) -> None:
         assert conn.execute(text("SELECT MAX(version) FROM schema_version")).scalar() == 4
     engine.dispose()
     db = Database(settings.database_url)
-    acc = Access(db, settings)
+    acc = Accounts(db, settings)
     code = acc.create_invite("leader").code
     assert acc.redeem(code, channel="telegram", channel_user_id="5", chat_id="5").role == "leader"
     db.dispose()
@@ -60,7 +60,7 @@ def test_migrates_from_previous_schema_with_data(settings: Settings) -> None:
 
 def test_invites_hashed_one_time_and_validated(settings: Settings) -> None:
     db = Database(settings.database_url)
-    acc = Access(db, settings)
+    acc = Accounts(db, settings)
     inv = acc.create_invite("official", "Sở Nội vụ", expires=parse_duration("2h"))
     assert timedelta(hours=1, minutes=59) < inv.expires_at - datetime.now(UTC) <= timedelta(hours=2)
     with db.session() as s:
@@ -108,7 +108,7 @@ class Recorder(Channel):
 def test_send_to_user_splits_records_failures_and_alerts_admins(settings: Settings) -> None:
     s = settings.model_copy(update={"access": settings.access.model_copy(update={"admins": ["telegram:9"]})})
     db = Database(s.database_url)
-    acc = Access(db, s)
+    acc = Accounts(db, s)
     admin = acc.lookup("telegram", "9", chat_id="9")
     assert admin is not None and admin.role == "admin"
     ok_user = acc.redeem(acc.create_invite("official", "Sở Nội vụ").code, channel="telegram", channel_user_id="1", chat_id="1")

@@ -9,8 +9,9 @@ from click.testing import CliRunner
 
 from bot.formatting import escape_html, split_message, to_telegram_html
 from cchc.cli import cli
-from cchc.errors import CchcError
-from cchc.settings import Settings
+from core.errors import CchcError
+from core.settings import Settings
+from knowledge.store.accounts import Accounts
 from tests.fakes.fake_telegram import parse_html
 
 
@@ -24,11 +25,10 @@ def test_users_invite_list_revoke_and_feedback_export(settings: Settings) -> Non
     assert code == 0
     inv = json.loads(out)
     assert set(inv) == {"code", "role", "agency", "expires_at"} and inv["role"] == "official"
-    from bot.access import Access
-    from knowledge.db import Database
+    from knowledge.store.db import Database
 
     db = Database(settings.database_url)
-    Access(db, settings).redeem(inv["code"], channel="telegram", channel_user_id="42", chat_id="42")
+    Accounts(db, settings).redeem(inv["code"], channel="telegram", channel_user_id="42", chat_id="42")
     db.dispose()
     code, out = run(settings, "users", "list", "--json")
     users = json.loads(out)["users"]

@@ -20,10 +20,10 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.access import Access, hash_code, utcnow
 from bot.router import ACCESS_MESSAGE
-from cchc.settings import Settings
-from knowledge.db import Database
+from core.settings import Settings
+from knowledge.store.accounts import Accounts, hash_code, utcnow
+from knowledge.store.db import Database
 from tests.fakes.fake_telegram import FakeTelegram
 from tests.fakes.fake_zalo import FakeZalo
 
@@ -69,12 +69,12 @@ def start_serve(settings: Settings, env: dict[str, str]) -> Served:
 def invite(settings: Settings, role: str, agency: str | None = None, *, expired: bool = False) -> str:
     db = Database(settings.database_url)
     try:
-        acc = Access(db, settings)
+        acc = Accounts(db, settings)
         code = acc.create_invite(role, agency).code
         if expired:
             from sqlalchemy import update
 
-            from bot.access_models import Invite
+            from knowledge.store.account_models import Invite
 
             with db.session() as s:
                 s.execute(update(Invite).where(Invite.code_hash == hash_code(code)).values(expires_at=utcnow() - timedelta(minutes=1)))
@@ -98,10 +98,10 @@ def tg_env(fake: FakeTelegram, **extra: str) -> dict[str, str]:
 
 @pytest.fixture
 def served_tg(corpus_settings: Settings, tg: FakeTelegram) -> Iterator[Served]:
-    from knowledge import tasks
+    from knowledge.tasks import refresh as tasks_refresh
 
     db = Database(corpus_settings.database_url)
-    tasks.refresh_from_documents(db)
+    tasks_refresh.refresh_from_documents(db)
     db.dispose()
     srv = start_serve(corpus_settings, tg_env(tg))
     assert tg.wait_until(lambda: "getUpdates" in tg.methods_called(), 30), srv.logs()
@@ -163,10 +163,10 @@ def test_telegram_end_to_end(corpus_settings: Settings, tg: FakeTelegram, served
     task_id = int(done_btn["callback_data"].split(":")[1])
     tg.push_callback(501, done_btn["callback_data"])
     assert f"#{task_id} đã hoàn thành" in (tg.wait_sent(501, n_before + 1)[-1].text or "")
-    from knowledge import tasks
+    from knowledge.tasks import query as tasks_query
 
     db = Database(corpus_settings.database_url)
-    assert tasks.get_task(db, task_id).status == "hoàn thành"
+    assert tasks_query.get_task(db, task_id).status == "hoàn thành"
     db.dispose()
 
     # officials may not use /diem; a group message not addressed to the bot is ignored
@@ -219,7 +219,7 @@ def test_fifty_users_at_once(corpus_settings: Settings, tg: FakeTelegram, served
 
     qa = [json.loads(x)["q"] for x in (ROOT.parent / "shared" / "eval" / "dev_qa.jsonl").read_text(encoding="utf-8").splitlines() if x.strip()]
     kn = Knowledge(corpus_settings)
-    acc = Access(kn.db, corpus_settings)
+    acc = Accounts(kn.db, corpus_settings)
     expected: dict[int, str] = {}
     for i in range(50):
         uid = 10_000 + i
@@ -299,7 +299,7 @@ def test_zalo_polling_end_to_end(corpus_settings: Settings, zl: FakeZalo) -> Non
         assert "1. 👍" in texts[-1]
         zl.push_text("u1", "2")
         zl.wait_until(lambda: any("Cảm ơn" in t for t in zl.texts_to("u1")), 15)
-        from bot import feedback
+        from knowledge.store import feedback
 
         db = Database(corpus_settings.database_url)
         assert [r["rating"] for r in feedback.export(db, rated_only=True)] == [-1]

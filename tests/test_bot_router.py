@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from bot.access import Access
 from bot.channel import Button, Channel, Incoming
 from bot.router import ACCESS_MESSAGE, GENERIC_ERROR, Router
 from bot.terminal import TerminalChannel, run_terminal_chat
+from knowledge.store.accounts import Accounts
 
 
 class MemoryChannel(Channel):
@@ -42,16 +42,16 @@ def msg(text: str, user: str = "100", channel: str = "telegram", **kw: Any) -> I
 
 
 @pytest.fixture
-def access(knowledge: Any) -> Access:
-    return Access(knowledge.db, knowledge.settings)
+def access(knowledge: Any) -> Accounts:
+    return Accounts(knowledge.db, knowledge.settings)
 
 
 @pytest.fixture
-def router(knowledge: Any, access: Access) -> Router:
+def router(knowledge: Any, access: Accounts) -> Router:
     return Router(knowledge.settings, knowledge, access)
 
 
-async def registered(router: Router, access: Access, ch: MemoryChannel, user: str = "100", role: str = "official",
+async def registered(router: Router, access: Accounts, ch: MemoryChannel, user: str = "100", role: str = "official",
                      agency: str | None = "Sở Nội vụ") -> None:
     inv = access.create_invite(role, agency)
     await router.handle(msg(f"/dangky {inv.code}", user, channel=ch.name), ch)
@@ -67,7 +67,7 @@ async def test_unregistered_gets_only_the_access_message(router: Router) -> None
     assert ch.photos == []
 
 
-async def test_register_valid_code_then_question_gets_cited_answer(router: Router, access: Access) -> None:
+async def test_register_valid_code_then_question_gets_cited_answer(router: Router, access: Accounts) -> None:
     ch = MemoryChannel()
     await registered(router, access, ch)
     await router.handle(msg("Năm 2022 Chỉ số PAR INDEX của Hưng Yên xếp thứ mấy?"), ch)
@@ -76,7 +76,7 @@ async def test_register_valid_code_then_question_gets_cited_answer(router: Route
     assert buttons and buttons[0][0].data.startswith("fb:")
 
 
-async def test_code_is_one_time_and_expired_code_refused(router: Router, access: Access) -> None:
+async def test_code_is_one_time_and_expired_code_refused(router: Router, access: Accounts) -> None:
     ch = MemoryChannel()
     inv = access.create_invite("official", "Sở Nội vụ")
     await router.handle(msg(f"/dangky {inv.code}", "1"), ch)
@@ -85,8 +85,8 @@ async def test_code_is_one_time_and_expired_code_refused(router: Router, access:
     old = access.create_invite("official", "Sở Nội vụ", expires=timedelta(minutes=1))
     from sqlalchemy import update
 
-    from bot.access import hash_code, utcnow
-    from bot.access_models import Invite
+    from knowledge.store.account_models import Invite
+    from knowledge.store.accounts import hash_code, utcnow
 
     with access.db.session() as s:
         s.execute(update(Invite).where(Invite.code_hash == hash_code(old.code)).values(expires_at=utcnow() - timedelta(seconds=1)))
@@ -97,7 +97,7 @@ async def test_code_is_one_time_and_expired_code_refused(router: Router, access:
     assert access.lookup("telegram", "3") is None and access.lookup("telegram", "2") is None
 
 
-async def test_roles_enforced_in_router_and_help_shows_only_allowed(router: Router, access: Access) -> None:
+async def test_roles_enforced_in_router_and_help_shows_only_allowed(router: Router, access: Accounts) -> None:
     ch = MemoryChannel()
     await registered(router, access, ch, role="official")
     await router.handle(msg("/diem"), ch)
@@ -109,7 +109,7 @@ async def test_roles_enforced_in_router_and_help_shows_only_allowed(router: Rout
     assert "/diem" in ch.texts()[-1]
 
 
-async def test_revoked_user_loses_access(router: Router, access: Access) -> None:
+async def test_revoked_user_loses_access(router: Router, access: Accounts) -> None:
     ch = MemoryChannel()
     await registered(router, access, ch)
     access.revoke("telegram:100")
@@ -119,7 +119,7 @@ async def test_revoked_user_loses_access(router: Router, access: Access) -> None
 
 async def test_bootstrap_admin_from_settings(knowledge: Any) -> None:
     s = knowledge.settings.model_copy(update={"access": knowledge.settings.access.model_copy(update={"admins": ["zalo:abc"]})})
-    acc = Access(knowledge.db, s)
+    acc = Accounts(knowledge.db, s)
     r = Router(s, knowledge, acc)
     ch = MemoryChannel("zalo", buttons=False, limit=2000)
     await r.handle(msg("/trogiup", "abc", channel="zalo"), ch)
@@ -128,7 +128,7 @@ async def test_bootstrap_admin_from_settings(knowledge: Any) -> None:
         acc.revoke("zalo:abc")
 
 
-async def test_rate_limit(knowledge: Any, access: Access) -> None:
+async def test_rate_limit(knowledge: Any, access: Accounts) -> None:
     now = [0.0]
     s = knowledge.settings.model_copy(update={"access": knowledge.settings.access.model_copy(update={"questions_per_minute": 2})})
     r = Router(s, knowledge, access, clock=lambda: now[0])
@@ -142,8 +142,8 @@ async def test_rate_limit(knowledge: Any, access: Access) -> None:
     assert "Nguồn:" in ch.texts()[-1]
 
 
-async def test_feedback_button_and_zalo_numbered_choice(router: Router, access: Access) -> None:
-    from bot import feedback
+async def test_feedback_button_and_zalo_numbered_choice(router: Router, access: Accounts) -> None:
+    from knowledge.store import feedback
 
     tg = MemoryChannel()
     await registered(router, access, tg)
@@ -162,7 +162,7 @@ async def test_feedback_button_and_zalo_numbered_choice(router: Router, access: 
     assert rows[0]["citations"] and rows[0]["question"] == "PAR INDEX 2022 xếp thứ mấy?"
 
 
-async def test_someone_elses_feedback_is_refused(router: Router, access: Access) -> None:
+async def test_someone_elses_feedback_is_refused(router: Router, access: Accounts) -> None:
     ch = MemoryChannel()
     await registered(router, access, ch)
     await registered(router, access, ch, user="101")
@@ -172,7 +172,7 @@ async def test_someone_elses_feedback_is_refused(router: Router, access: Access)
     assert "Không tìm thấy" in ch.texts()[-1]
 
 
-async def test_long_reply_split_at_limit_on_lines(router: Router, access: Access) -> None:
+async def test_long_reply_split_at_limit_on_lines(router: Router, access: Accounts) -> None:
     ch = MemoryChannel("zalo", buttons=False, limit=300)
     await registered(router, access, ch)
     await router.handle(msg("Sở Nội vụ phải làm gì về PAR INDEX?", channel="zalo"), ch)
@@ -181,7 +181,7 @@ async def test_long_reply_split_at_limit_on_lines(router: Router, access: Access
     assert "Trả lời bằng số" in texts[-1]
 
 
-async def test_group_only_when_addressed(router: Router, access: Access) -> None:
+async def test_group_only_when_addressed(router: Router, access: Accounts) -> None:
     ch = MemoryChannel()
     await registered(router, access, ch)
     await router.handle(msg("PAR INDEX 2022?", chat_id="-5", is_group=True), ch)
@@ -192,7 +192,7 @@ async def test_group_only_when_addressed(router: Router, access: Access) -> None
     assert ch.sent[-1][0] == "-5" and "Nguồn:" in ch.sent[-1][1]
 
 
-async def test_errors_are_central(router: Router, access: Access, caplog: pytest.LogCaptureFixture) -> None:
+async def test_errors_are_central(router: Router, access: Accounts, caplog: pytest.LogCaptureFixture) -> None:
     ch = MemoryChannel()
     await registered(router, access, ch)
     await router.handle(msg("/hoi " + "x" * 2000), ch)

@@ -8,12 +8,12 @@ import string
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cchc.errors import IngestError
+from core.errors import IngestError
+from core.text import analyze, fold, split_sentences
 from ingest.chunking import chunk
 from ingest.readers import read_bytes
 from ingest.repair import repair
 from ingest.structure import parse
-from knowledge.text import analyze, fold, split_sentences
 
 FUZZ = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from cchc.settings import Settings
+from core.settings import Settings
 from knowledge.service import Knowledge
 from tests.conftest import CORPUS, ROOT, make_settings
 

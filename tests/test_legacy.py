@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from cchc.settings import Settings
+from core.settings import Settings
 from ingest.legacy import TCVN3, VNI, fix_legacy, from_tcvn3, from_vni
 from ingest.readers import decode_text, read_bytes
 from ingest.repair import repair

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from cchc import logs
+from core import logs
 
 TOKEN = "123456789:AAH" + "x" * 32
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from cchc.errors import IngestError
+from core.errors import IngestError
 from ingest.metadata import DocMeta, extract, find_province, provinces_in
 from ingest.pipeline import parse_file
 from ingest.structure import parse
@@ -85,7 +85,7 @@ def test_province_the_document_names_most() -> None:
 
 
 def test_corpus_metadata(knowledge: object) -> None:
-    from knowledge import store
+    from knowledge.store import documents as store
 
     docs = {d.source: d for d in store.list_documents(knowledge.db)}  # type: ignore[attr-defined]
     ke = docs["hung-yen_2025-07_ke-hoach-cchc-6-thang-cuoi-2025.txt"]

@@ -14,10 +14,10 @@ import pytest
 from sqlalchemy import Engine, create_engine, inspect, select, text
 from sqlalchemy.orm import Session
 
-from knowledge.migrations import all_migrations, migrate
-from knowledge.models import Base, Document, Passage, Section
+from knowledge.store.migrations import all_migrations, migrate
+from knowledge.store.models import Base, Document, Passage, Section
 
-MODEL_MODULES = ("knowledge.models", "knowledge.score_models", "knowledge.task_models", "bot.access_models")
+MODEL_MODULES = ("knowledge.store.models", "knowledge.store.score_models", "knowledge.store.task_models", "knowledge.store.account_models")
 PG_URL = os.environ.get("CCHC_TEST_DATABASE_URL")
 
 
@@ -121,7 +121,7 @@ def test_from_version_1_with_data_to_latest(engine: Engine) -> None:
 
 def test_orm_metadata_matches_migrated_schema(engine: Engine) -> None:
     loaded = load_models()
-    assert "knowledge.models" in loaded
+    assert "knowledge.store.models" in loaded
     migrate(engine)
     insp = inspect(engine)
     db_tables = set(insp.get_table_names()) - {"schema_version"}

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from cchc.errors import (
+from core.errors import (
     CorruptFileError,
     EmptyFileError,
     EncryptedFileError,
@@ -20,8 +20,8 @@ from cchc.errors import (
     ScannedPdfError,
     UnsupportedFileError,
 )
+from core.text import has_diacritics, nfc
 from ingest.readers import decode_text, read_bytes, read_path, sniff
-from knowledge.text import has_diacritics, nfc
 
 FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 MB = 10**6

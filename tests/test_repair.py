@@ -8,7 +8,7 @@ import unicodedata
 from functools import cache
 from pathlib import Path
 
-from cchc.settings import Settings
+from core.settings import Settings
 from ingest.readers import read_bytes
 from ingest.repair import (
     drop_page_numbers,

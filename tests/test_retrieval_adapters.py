@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from knowledge.retriever import fuse
+from knowledge.search.retriever import fuse
 from tests.conftest import CORPUS, make_settings
 
 
 def test_langchain_retriever_returns_documents_with_citation_metadata(knowledge) -> None:
     from langchain_core.retrievers import BaseRetriever
 
-    from knowledge.langchain import CchcRetriever
+    from knowledge.search.langchain import CchcRetriever
 
     lc = CchcRetriever(retriever=knowledge.retriever, k=3)
     assert isinstance(lc, BaseRetriever)
@@ -28,7 +28,7 @@ def test_langchain_retriever_returns_documents_with_citation_metadata(knowledge)
 
 
 def test_langchain_retriever_applies_province_filter(knowledge) -> None:
-    from knowledge.langchain import CchcRetriever
+    from knowledge.search.langchain import CchcRetriever
 
     docs = CchcRetriever(retriever=knowledge.retriever, k=5).invoke("Chỉ số CCHC năm 2022 của tỉnh Hải Dương xếp thứ mấy?")
     assert docs and all(d.metadata["province"] == "Hải Dương" for d in docs)
@@ -52,7 +52,7 @@ needs_dense = pytest.mark.skipif(
 @needs_dense
 @pytest.mark.dense
 def test_dense_leg_in_chroma_with_packaged_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from knowledge.dense import DenseIndex
+    from knowledge.search.dense import DenseIndex
     from knowledge.service import Knowledge
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
@@ -94,8 +94,8 @@ def test_migrate_applies_a_missing_lower_numbered_migration(tmp_path: Path) -> N
     """A database that recorded 0001 and 0004 (say) still gets 0002 and 0003 when they appear."""
     from sqlalchemy import inspect, text
 
-    from knowledge.db import make_engine
-    from knowledge.migrations import all_migrations, applied_versions, migrate
+    from knowledge.store.db import make_engine
+    from knowledge.store.migrations import all_migrations, applied_versions, migrate
 
     engine = make_engine(f"sqlite:///{tmp_path / 'db.sqlite3'}")
     versions = [m.version for m in all_migrations()]

@@ -9,15 +9,17 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from knowledge import scores as sc
-from knowledge.models import Document
+from knowledge.scores.imports import import_table
+from knowledge.scores.query import query, targets
+from knowledge.scores.refresh import refresh_from_documents
+from knowledge.store.models import Document
 
 HY, HD = "Hưng Yên", "Hải Dương"
 
 
 @pytest.fixture
 def rows(knowledge: Any) -> list[dict[str, Any]]:
-    return sc.query(knowledge.db)
+    return query(knowledge.db)
 
 
 @pytest.fixture
@@ -168,7 +170,7 @@ def test_nested_deductions_inherit_the_header_agency(rows: list[dict[str, Any]])
 
 
 def test_targets(knowledge: Any) -> None:
-    t = sc.targets(knowledge.db, province=HY)
+    t = targets(knowledge.db, province=HY)
     top2025 = {x["index"] for x in t if x["kind"] == "top" and x["year_from"] == 2025}
     assert top2025 == {"PAR", "SIPAS", "PAPI", "ICT"}
     assert all(x["value_max"] == 10 for x in t if x["kind"] == "top")
@@ -181,13 +183,13 @@ def test_targets(knowledge: Any) -> None:
 
 
 def test_refresh_is_idempotent_and_keeps_imports(knowledge: Any, tmp_path: Any) -> None:
-    before = sc.query(knowledge.db)
+    before = query(knowledge.db)
     f = tmp_path / "pci.csv"
     f.write_text("chỉ số,năm,tỉnh,thứ hạng\nPCI,2024,Hưng Yên,20/63\n", encoding="utf-8")
-    sc.import_table(knowledge.db, f)
-    sc.refresh_from_documents(knowledge.db)
-    again = sc.refresh_from_documents(knowledge.db)
-    after = sc.query(knowledge.db)
+    import_table(knowledge.db, f)
+    refresh_from_documents(knowledge.db)
+    again = refresh_from_documents(knowledge.db)
+    after = query(knowledge.db)
     assert again["results"] == len(before)
     assert len(after) == len(before) + 1
     assert one(after, index="PCI", year=2024)["origin"] == "import"

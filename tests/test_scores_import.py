@@ -10,8 +10,10 @@ import pytest
 from click.testing import CliRunner
 from openpyxl import Workbook
 
-from cchc.errors import CchcError, ImportRowsError
-from knowledge import scores as sc
+from core.errors import CchcError, ImportRowsError
+from knowledge.scores.answer import answer_score_question
+from knowledge.scores.imports import import_table
+from knowledge.scores.query import query
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -24,40 +26,40 @@ def _csv(tmp_path: Path, body: str, name: str = "bang.csv") -> Path:
 
 def test_sample_files_import_and_agree_with_documents(knowledge: Any) -> None:
     for name in ("hung-yen-chi-so-2022-2024.csv", "hung-yen-chi-so-2022-2024.xlsx"):
-        rep = sc.import_table(knowledge.db, ROOT / "data" / "scores" / name)
+        rep = import_table(knowledge.db, ROOT / "data" / "scores" / name)
         assert rep.imported == 6
-    rows = sc.query(knowledge.db, province="Hưng Yên", index="PAR", year=2024)
+    rows = query(knowledge.db, province="Hưng Yên", index="PAR", year=2024)
     assert {r["origin"] for r in rows if not r["derived"]} == {"document", "import"}
     assert not any(r["conflict"] for r in rows)  # same numbers as the documents
     # the xlsx re-import replaced the csv rows with the same key: no duplicates
-    imported = [r for r in sc.query(knowledge.db) if r["origin"] == "import"]
+    imported = [r for r in query(knowledge.db) if r["origin"] == "import"]
     assert len(imported) == 6
 
 
 def test_vietnamese_headers_and_forms(settings: Any, tmp_path: Path) -> None:
-    from knowledge.db import Database
+    from knowledge.store.db import Database
 
     db = Database(settings.database_url)
     f = _csv(tmp_path, "Chỉ số;Năm;Tỉnh;Lĩnh vực;Điểm;Thứ hạng;Thay đổi;Nguồn\n"
                        "Chi so CCHC;2023;tỉnh Nam Định;Cải cách thể chế;9,5;12/63;tăng 3;QĐ 1\n"
                        "papi;2023;Nam Định;;;20;giữ nguyên;\n")
-    rep = sc.import_table(db, f)
+    rep = import_table(db, f)
     assert rep.imported == 2
-    rows = sc.query(db, province="Nam Định")
+    rows = query(db, province="Nam Định")
     f_row = next(r for r in rows if r["scope"] == "field")
     assert (f_row["index"], f_row["field"], f_row["score"], f_row["max_score"], f_row["rank"], f_row["rank_of"],
             f_row["rank_change"]) == ("PAR", "Cải cách thể chế", 9.5, 10.0, 12, 63, 3)
     p_row = next(r for r in rows if r["index"] == "PAPI")
     assert (p_row["rank"], p_row["rank_of"], p_row["rank_change"]) == (20, 63, 0)
     # re-import is idempotent
-    rep2 = sc.import_table(db, f)
+    rep2 = import_table(db, f)
     assert (rep2.imported, rep2.replaced) == (2, 2)
-    assert len(sc.query(db, province="Nam Định")) == 2
+    assert len(query(db, province="Nam Định")) == 2
     db.dispose()
 
 
 def test_xlsx(settings: Any, tmp_path: Path) -> None:
-    from knowledge.db import Database
+    from knowledge.store.db import Database
 
     db = Database(settings.database_url)
     wb = Workbook()
@@ -67,8 +69,8 @@ def test_xlsx(settings: Any, tmp_path: Path) -> None:
     ws.append(["PAR INDEX", 2024, "Thái Bình", 85.1, 100, 20, 63, "-2"])
     p = tmp_path / "t.xlsx"
     wb.save(p)
-    assert sc.import_table(db, p).imported == 1
-    r = sc.query(db, province="Thái Bình")[0]
+    assert import_table(db, p).imported == 1
+    r = query(db, province="Thái Bình")[0]
     assert (r["score"], r["rank"], r["rank_change"], r["section"]) == (85.1, 20, -2, "dòng 2")
     db.dispose()
 
@@ -86,11 +88,11 @@ BAD = (
 
 
 def test_bad_rows_rejected_with_row_numbers_and_nothing_imported(settings: Any, tmp_path: Path) -> None:
-    from knowledge.db import Database
+    from knowledge.store.db import Database
 
     db = Database(settings.database_url)
     with pytest.raises(ImportRowsError) as ei:
-        sc.import_table(db, _csv(tmp_path, BAD))
+        import_table(db, _csv(tmp_path, BAD))
     msgs = "\n".join(ei.value.problems)
     assert "Dòng 3: năm '20222' không hợp lệ" in msgs
     assert "Dòng 4: không nhận ra chỉ số 'ABC'" in msgs
@@ -99,33 +101,33 @@ def test_bad_rows_rejected_with_row_numbers_and_nothing_imported(settings: Any, 
     assert "Dòng 7: điểm 'abc' không phải là số" in msgs
     assert "Dòng 8:" in msgs
     assert "Dòng 2" not in msgs
-    assert sc.query(db) == []  # row 2 was valid but nothing is half-imported
+    assert query(db) == []  # row 2 was valid but nothing is half-imported
     db.dispose()
 
 
 def test_bad_files(settings: Any, tmp_path: Path) -> None:
-    from knowledge.db import Database
+    from knowledge.store.db import Database
 
     db = Database(settings.database_url)
     with pytest.raises(ImportRowsError, match="thiếu cột bắt buộc"):
-        sc.import_table(db, _csv(tmp_path, "chỉ số,thứ hạng\nPAR,1\n"))
+        import_table(db, _csv(tmp_path, "chỉ số,thứ hạng\nPAR,1\n"))
     with pytest.raises(CchcError, match="trống"):
-        sc.import_table(db, _csv(tmp_path, ""))
+        import_table(db, _csv(tmp_path, ""))
     with pytest.raises(CchcError, match=r"\.csv hoặc \.xlsx"):
-        sc.import_table(db, _csv(tmp_path, "x", name="a.txt"))
+        import_table(db, _csv(tmp_path, "x", name="a.txt"))
     bogus = tmp_path / "b.xlsx"
     bogus.write_bytes(b"not a zip")
     with pytest.raises(CchcError, match="XLSX"):
-        sc.import_table(db, bogus)
+        import_table(db, bogus)
     db.dispose()
 
 
 def test_conflict_with_a_document_is_flagged_not_merged(knowledge: Any, tmp_path: Path) -> None:
-    sc.import_table(knowledge.db, _csv(tmp_path, "index,year,province,rank\nPAR,2024,Hưng Yên,15/63\n"))
-    rows = [r for r in sc.query(knowledge.db, index="PAR", year=2024, province="Hưng Yên") if not r["derived"]]
+    import_table(knowledge.db, _csv(tmp_path, "index,year,province,rank\nPAR,2024,Hưng Yên,15/63\n"))
+    rows = [r for r in query(knowledge.db, index="PAR", year=2024, province="Hưng Yên") if not r["derived"]]
     assert sorted(r["rank"] for r in rows) == [14, 15]
     assert all(r["conflict"] for r in rows)
-    ans = sc.answer_score_question(knowledge.db, "PAR INDEX 2024 của Hưng Yên đứng thứ mấy?", home_province="Hưng Yên")
+    ans = answer_score_question(knowledge.db, "PAR INDEX 2024 của Hưng Yên đứng thứ mấy?", home_province="Hưng Yên")
     assert ans is not None and "14/63" in ans.text and "15/63" in ans.text and "khác nhau" in ans.text
 
 

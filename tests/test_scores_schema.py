@@ -7,9 +7,9 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, inspect, text
 
-from knowledge.db import Database
-from knowledge.migrations import migrate
-from knowledge.score_models import Deduction, IndexResult, ScoreTarget
+from knowledge.store.db import Database
+from knowledge.store.migrations import migrate
+from knowledge.store.score_models import Deduction, IndexResult, ScoreTarget
 
 
 def test_models_match_migrated_schema(tmp_path: Path) -> None:
@@ -42,7 +42,8 @@ def test_upgrade_from_0001_with_data(tmp_path: Path) -> None:
     with db.engine.connect() as conn:
         assert conn.execute(text("SELECT MAX(version) FROM schema_version")).scalar() >= 2
         assert conn.execute(text("SELECT COUNT(*) FROM documents")).scalar() == 1
-    from knowledge.scores import query, refresh_from_documents
+    from knowledge.scores.query import query
+    from knowledge.scores.refresh import refresh_from_documents
 
     refresh_from_documents(db)
     rows = query(db, index="PAR", year=2022)

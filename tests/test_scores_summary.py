@@ -12,8 +12,9 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from knowledge import scores as sc
-from knowledge.models import Document
+from knowledge.scores.answer import answer_score_question
+from knowledge.scores.summary import summarize
+from knowledge.store.models import Document
 
 HY = "Hưng Yên"
 
@@ -38,7 +39,7 @@ def _doc_numbers(knowledge: Any, prefix: str) -> set[float]:
 
 
 def test_home_summary_numbers_come_from_hung_yen_documents(knowledge: Any) -> None:
-    s = sc.summarize(knowledge.db, args="", home_province=HY, chart=False)
+    s = summarize(knowledge.db, args="", home_province=HY, chart=False)
     assert s.found and s.year == 2024 and s.province == HY
     for line in ("PAR INDEX: hạng 14/63, ▲ tăng 12 bậc", "SIPAS: hạng 8/63, ▼ giảm 1 bậc", "PAPI: hạng 19/63, ▼ giảm 7 bậc"):
         assert line in s.text
@@ -56,7 +57,7 @@ def test_home_summary_numbers_come_from_hung_yen_documents(knowledge: Any) -> No
 
 
 def test_detailed_summary_hai_duong(knowledge: Any) -> None:
-    s = sc.summarize(knowledge.db, args="2022 hai duong", home_province=HY, chart=False)
+    s = summarize(knowledge.db, args="2022 hai duong", home_province=HY, chart=False)
     assert s.province == "Hải Dương" and s.year == 2022
     assert "không phải tỉnh Hưng Yên" in s.text
     assert "PAR INDEX: hạng 47/63, ▼ giảm 28 bậc so với 2021, 83,52/100 điểm" in s.text
@@ -84,14 +85,14 @@ def test_detailed_summary_hai_duong(knowledge: Any) -> None:
     ],
 )
 def test_unknown_year_or_province_lists_what_exists(knowledge: Any, args: str, expect: str) -> None:
-    s = sc.summarize(knowledge.db, args=args, home_province=HY, chart=False)
+    s = summarize(knowledge.db, args=args, home_province=HY, chart=False)
     assert not s.found
     assert expect in s.text
     assert "Hưng Yên: 2021, 2022, 2023, 2024" in s.text and "Hải Dương: 2021, 2022" in s.text
 
 
 def test_index_filter_and_lenient_args(knowledge: Any) -> None:
-    s = sc.summarize(knowledge.db, args="papi 2022", home_province=HY, chart=False)
+    s = summarize(knowledge.db, args="papi 2022", home_province=HY, chart=False)
     assert (s.index, s.year) == ("PAPI", 2022)
     assert "PAPI: hạng 11/63, ▼ giảm 6 bậc" in s.text and "PAR INDEX:" not in s.text
 
@@ -100,7 +101,7 @@ def test_summary_splits_for_channels_at_lines(knowledge: Any) -> None:
     """The channels split every reply with bot.formatting.split_message (Zalo 2,000, Telegram 4,096)."""
     from bot.formatting import split_message
 
-    s = sc.summarize(knowledge.db, args="2022 Hải Dương", home_province=HY, chart=False)
+    s = summarize(knowledge.db, args="2022 Hải Dương", home_province=HY, chart=False)
     for limit in (2000, 4096, 500):
         parts = split_message(s.text, limit)
         assert all(len(p) <= limit for p in parts)
@@ -113,7 +114,7 @@ def test_summary_splits_for_channels_at_lines(knowledge: Any) -> None:
 def test_chart_png_with_vietnamese_glyphs(knowledge: Any) -> None:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        s = sc.summarize(knowledge.db, args="2022 Hải Dương", home_province=HY, chart=True)
+        s = summarize(knowledge.db, args="2022 Hải Dương", home_province=HY, chart=True)
     assert s.chart_png is not None and s.chart_png.startswith(b"\x89PNG")
     assert not [w for w in caught if "Glyph" in str(w.message)]
     import io
@@ -135,7 +136,7 @@ def test_chart_png_with_vietnamese_glyphs(knowledge: Any) -> None:
     ],
 )
 def test_answers_from_structured_results(knowledge: Any, q: str, must: list[str], must_not: list[str]) -> None:
-    ans = sc.answer_score_question(knowledge.db, q, home_province=HY)
+    ans = answer_score_question(knowledge.db, q, home_province=HY)
     assert ans is not None and not ans.refused
     for m in must:
         assert m in ans.text
@@ -160,7 +161,7 @@ def test_answers_from_structured_results(knowledge: Any, q: str, must: list[str]
     ],
 )
 def test_not_answered_from_structure(knowledge: Any, q: str) -> None:
-    assert sc.answer_score_question(knowledge.db, q, home_province=HY) is None
+    assert answer_score_question(knowledge.db, q, home_province=HY) is None
 
 
 def test_knowledge_ask_uses_structured_answer(knowledge: Any) -> None:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from cchc.errors import ConfigError
-from cchc.settings import load_settings
+from core.errors import ConfigError
+from core.settings import load_settings
 
 
 def write(tmp_path: Path, text: str) -> Path:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from cchc.settings import Settings
+from core.settings import Settings
 from ingest.chunking import chunk
 from ingest.pipeline import parse_file
 from ingest.structure import parse, parse_marker

@@ -3,23 +3,17 @@
 from __future__ import annotations
 
 import re
-import time
 from datetime import date
 from typing import Any
 
 import pytest
 
-from cchc.errors import NotFoundError
-from knowledge.tasks import (
-    answer_responsibility_question,
-    format_task_line,
-    history,
-    list_tasks,
-    mark_done,
-    refresh_from_documents,
-    tasks_due_between,
-    tasks_for_agency,
-)
+from core.errors import NotFoundError
+from knowledge.tasks.actions import history, mark_done
+from knowledge.tasks.answer import answer_responsibility_question
+from knowledge.tasks.query import list_tasks, tasks_due_between, tasks_for_agency
+from knowledge.tasks.refresh import refresh_from_documents
+from knowledge.tasks.views import format_task_line
 
 TODAY = date(2026, 11, 21)
 
@@ -50,7 +44,7 @@ def test_bar_tasks_are_extracted(knowledge: Any) -> None:
 
 
 def test_quotes_are_exact_slices(knowledge: Any) -> None:
-    from knowledge import store
+    from knowledge.store import documents as store
 
     texts = {d.source: d.text for d in store.list_documents(knowledge.db)}
     tasks = list_tasks(knowledge.db)
@@ -98,13 +92,9 @@ def test_tasks_for_merged_agency_says_who_holds_it_now(knowledge: Any) -> None:
     assert huyen.tasks and "UBND các xã, phường" in huyen.text()
 
 
-def test_tasks_for_agency_groups_newest_first_and_is_fast(knowledge: Any) -> None:
-    db = knowledge.db
-    tasks_for_agency(db, "Sở Nội vụ")  # warm the registry cache
-    t0 = time.perf_counter()
-    res = tasks_for_agency(db, "so noi vu", today=TODAY)
-    took = (time.perf_counter() - t0) * 1000
-    assert took < 300
+def test_tasks_for_agency_groups_newest_first(knowledge: Any) -> None:
+    # Speed is measured by benchmarks/tasks_speed.py, not asserted here.
+    res = tasks_for_agency(knowledge.db, "so noi vu", today=TODAY)
     dates = [t.document_date or "" for t in res.tasks if t.province == "Hưng Yên"]
     assert dates == sorted(dates, reverse=True)
     own = [t for t in res.tasks if res.roles[t.id] == "lead"]
@@ -131,7 +121,7 @@ def test_due_between(knowledge: Any) -> None:
 
 
 def test_responsibility_answer(knowledge: Any) -> None:
-    from knowledge import store
+    from knowledge.store import documents as store
 
     texts = {d.source: d.text for d in store.list_documents(knowledge.db)}
     ans = answer_responsibility_question(knowledge.db, "Sở Nội vụ phải làm gì?")

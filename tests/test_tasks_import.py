@@ -9,10 +9,12 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from cchc.errors import ImportRowsError
-from cchc.settings import Settings
-from knowledge.db import Database
-from knowledge.tasks import import_schedule, list_tasks, mark_done
+from core.errors import ImportRowsError
+from core.settings import Settings
+from knowledge.store.db import Database
+from knowledge.tasks.actions import mark_done
+from knowledge.tasks.imports import import_schedule
+from knowledge.tasks.query import list_tasks
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "schedule"
@@ -131,7 +133,7 @@ def test_csv_encodings(db: Database, tmp_path: Path, encoding: str) -> None:
 
 
 def test_not_a_spreadsheet(db: Database, tmp_path: Path) -> None:
-    from cchc.errors import CchcError
+    from core.errors import CchcError
 
     p = tmp_path / "fake.xlsx"
     p.write_bytes(b"not a zip")

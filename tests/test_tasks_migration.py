@@ -7,9 +7,9 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, inspect, text
 
-from knowledge import task_models
-from knowledge.db import Database
-from knowledge.migrations import migrate
+from knowledge.store import task_models
+from knowledge.store.db import Database
+from knowledge.store.migrations import migrate
 
 TABLES = ["agencies", "agency_aliases", "agency_members", "tasks", "task_agencies", "task_status_changes"]
 
@@ -47,7 +47,8 @@ def test_upgrade_from_previous_version_with_data(tmp_path: Path) -> None:
     with db.engine.connect() as c:
         assert c.execute(text("SELECT COUNT(*) FROM documents")).scalar() == 1
         assert (c.execute(text("SELECT MAX(version) FROM schema_version")).scalar() or 0) >= 3
-    from knowledge.tasks import list_tasks, refresh_from_documents
+    from knowledge.tasks.query import list_tasks
+    from knowledge.tasks.refresh import refresh_from_documents
 
     rep = refresh_from_documents(db)
     assert rep.added == 1

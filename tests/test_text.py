@@ -6,8 +6,8 @@ import unicodedata
 
 import pytest
 
-from knowledge.agencies import norm_name as name_key
-from knowledge.text import analyze, fold, has_diacritics, nfc, split_sentences, words
+from core.agencies import norm_name as name_key
+from core.text import analyze, fold, has_diacritics, nfc, split_sentences, words
 
 
 def sentences(text: str, **kw: int) -> list[str]:
@@ -113,7 +113,7 @@ def test_unknown_lowercase_word_not_expanded() -> None:
 
 
 def test_agency_name_key() -> None:
-    """Agency names written either way share one key (knowledge.agencies.norm_name, used by the
+    """Agency names written either way share one key (knowledge.store.agencies.norm_name, used by the
     retriever's agency index too)."""
     assert name_key("Sở KH&ĐT") == "so ke hoach va dau tu"
     assert name_key("Sở Kế hoạch và Đầu tư") == name_key("Sở KH&ĐT")

@@ -23,49 +23,10 @@ import re
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 
-from knowledge.text import fold, split_sentences
+from core.indices import INDEX_CODES, INDEX_RE, PAR_FIELDS, SIPAS_COMPONENTS, index_of_match, match_field
+from core.text import split_sentences
 
 logger = logging.getLogger(__name__)
-
-INDEX_CODES = ("PAR", "SIPAS", "PAPI", "PCI", "ICT")
-INDEX_LABELS = {"PAR": "PAR INDEX", "SIPAS": "SIPAS", "PAPI": "PAPI", "PCI": "PCI", "ICT": "ICT INDEX"}
-
-# Written forms of each index (matched case-insensitively on the NFC text).
-_INDEX_PATTERNS: dict[str, str] = {
-    "PAR": r"(?:Chỉ\s+số\s+)?(?:\(\s*)?PAR\s*-?\s*INDEX|Chỉ\s+số\s+(?:cải\s+cách\s+hành\s+chính|CCHC)(?!\s+(?:của\s+)?(?:các\s+)?(?:sở|huyện|xã|cơ\s+quan))",
-    "SIPAS": r"(?:Chỉ\s+số\s+)?\bSIPAS\b|Chỉ\s+số\s+(?:đo\s+lường\s+)?(?:sự\s+)?hài\s+lòng",
-    "PAPI": r"(?:Chỉ\s+số\s+)?\bPAPI\b|Chỉ\s+số\s+hiệu\s+quả\s+quản\s+trị\s+và\s+hành\s+chính\s+công",
-    "PCI": r"(?:Chỉ\s+số\s+)?\bPCI\b|Chỉ\s+số\s+(?:nâng\s+cao\s+)?năng\s+lực\s+cạnh\s+tranh",
-    "ICT": r"(?:Chỉ\s+số\s+)?ICT\s*-?\s*INDEX|Chỉ\s+số\s+sẵn\s+sàng\s+cho\s+phát\s+triển\s+và\s+ứng\s+dụng",
-}
-INDEX_RE = re.compile("|".join(f"(?P<{k}>{v})" for k, v in _INDEX_PATTERNS.items()), re.IGNORECASE)
-
-# Folded aliases a user may type (``/diem papi``, ``chi so cchc``): longest first.
-INDEX_ALIASES: dict[str, str] = {
-    "par index": "PAR", "parindex": "PAR", "par": "PAR", "chi so cchc": "PAR", "chi so cai cach hanh chinh": "PAR",
-    "cchc": "PAR", "sipas": "SIPAS", "chi so hai long": "SIPAS", "hai long": "SIPAS", "papi": "PAPI",
-    "chi so hieu qua quan tri va hanh chinh cong": "PAPI", "pci": "PCI", "chi so nang luc canh tranh": "PCI",
-    "nang luc canh tranh": "PCI", "ict index": "ICT", "ict": "ICT", "chi so san sang cho phat trien va ung dung": "ICT",
-}
-
-# PAR INDEX fields (2022 structure): canonical name, maximum points, folded keys to recognise them.
-PAR_FIELDS: list[tuple[str, float, tuple[str, ...]]] = [
-    ("Công tác chỉ đạo, điều hành CCHC", 9.5, ("chi dao, dieu hanh", "chi dao dieu hanh")),
-    ("Cải cách thể chế", 10.0, ("cai cach the che",)),
-    ("Cải cách thủ tục hành chính", 13.0, ("cai cach thu tuc hanh chinh",)),
-    ("Cải cách tổ chức bộ máy hành chính nhà nước", 10.5, ("cai cach to chuc bo may",)),
-    ("Cải cách chế độ công vụ", 15.0, ("che do cong vu",)),
-    ("Cải cách tài chính công", 12.0, ("cai cach tai chinh cong",)),
-    ("Xây dựng và phát triển chính quyền điện tử, chính quyền số", 13.5, ("chinh quyen dien tu",)),
-    ("Tác động của CCHC đến phát triển kinh tế - xã hội", 6.5, ("tac dong cua cchc", "tac dong cua cai cach")),
-]
-SIPAS_COMPONENTS: list[tuple[str, float, tuple[str, ...]]] = [
-    ("Tiếp cận dịch vụ", 1.5, ("tiep can dich vu",)),
-    ("Tổ chức giải quyết TTHC", 1.5, ("to chuc giai quyet",)),
-    ("Công chức giải quyết TTHC", 2.5, ("cong chuc giai quyet",)),
-    ("Kết quả giải quyết TTHC", 2.5, ("ket qua giai quyet",)),
-    ("Tiếp nhận, xử lý phản ánh, kiến nghị", 2.0, ("phan anh, kien nghi", "phan anh kien nghi")),
-]
 
 NUM = r"\d{1,3}(?:[.,]\d{1,3})?"
 RANK_RE = re.compile(r"(?:xếp|đứng)\s+(?:ở\s+)?(?:vị\s+trí\s+)?(?:thứ\s+)?(?:hạng\s+)?(\d{1,3})\s*/\s*(\d{1,3})(?!\d)", re.I)
@@ -159,22 +120,6 @@ def parse_number(raw: str) -> float:
         # 94.385 (thousands) has three digits after the dot and a non-zero head: not used for points.
         return float(f"{head}.{tail}")
     return float(raw)
-
-
-def index_of_match(m: re.Match[str]) -> str:
-    return next(k for k in INDEX_CODES if m.group(k))
-
-
-def match_field(text: str, table: list[tuple[str, float, tuple[str, ...]]]) -> tuple[int, str, float, int] | None:
-    """The field (order, name, max, position in ``text``) named last in ``text``, if any."""
-    low = fold(text)
-    best: tuple[int, int, str, float] | None = None
-    for i, (name, mx, keys) in enumerate(table):
-        for k in keys:
-            pos = low.rfind(k)
-            if pos >= 0 and (best is None or pos > best[0]):
-                best = (pos, i, name, mx)
-    return (best[1] + 1, best[2], best[3], best[0]) if best else None
 
 
 def _line_at(text: str, pos: int) -> tuple[int, int]:

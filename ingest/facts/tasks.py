@@ -21,10 +21,10 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
+from core.agencies import Mention, Registry, fold_aligned, norm_name
+from core.text import split_sentences, squash_ws
 from ingest.facts.deadlines import find_deadline, find_recurrence
 from ingest.structure import Outline, parse, parse_marker
-from knowledge.agencies import Mention, Registry, fold_aligned, norm_name
-from knowledge.text import split_sentences, squash_ws
 
 logger = logging.getLogger(__name__)
 

@@ -1,0 +1,39 @@
+"""The composition root: settings -> store -> Knowledge (-> reminders -> channels, in ``serve``).
+
+Built lazily per CLI invocation, so ``cchc --help`` loads nothing and ``cchc summary`` never loads the
+search index.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from core import logs
+from core.settings import Settings, load_settings
+from knowledge.service import Knowledge
+
+logger = logging.getLogger(__name__)
+
+
+class AppContext:
+    """Lazily built services, shared by the sub-commands of one invocation."""
+
+    def __init__(self, config: str | None, verbose: bool) -> None:
+        self.config = config
+        self.verbose = verbose
+        self._settings: Settings | None = None
+        self._knowledge: Knowledge | None = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings(self.config)
+            level = "DEBUG" if self.verbose else self._settings.log_level
+            logs.configure(level, self._settings.log_file)
+        return self._settings
+
+    @property
+    def knowledge(self) -> Knowledge:
+        if self._knowledge is None:
+            self._knowledge = Knowledge(self.settings)
+        return self._knowledge

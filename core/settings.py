@@ -1,0 +1,220 @@
+"""One typed configuration object, read from ``config.yaml`` and ``CCHC_*`` variables.
+
+Precedence: explicit arguments > environment (``CCHC_SECTION__FIELD``) > config.yaml > defaults.
+Secrets (tokens, webhook secrets, API keys) are accepted only from the environment.
+Load it once in ``main()`` with :func:`load_settings` and pass it down.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from core.errors import ConfigError
+
+_YAML_DATA: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar("_YAML_DATA", default=None)
+
+SECRET_KEYS = {
+    ("telegram", "token"),
+    ("telegram", "webhook_secret"),
+    ("zalo", "token"),
+    ("zalo", "webhook_secret"),
+    ("llm", "api_key"),
+}
+
+
+class DatabaseSettings(BaseModel):
+    url: str | None = Field(None, description="SQLAlchemy URL; default: SQLite in CCHC_HOME")
+    echo: bool = False
+
+
+class IngestSettings(BaseModel):
+    max_file_mb: float = Field(25.0, gt=0)
+    max_pdf_pages: int = Field(3000, gt=0)
+    corpus_dir: Path = Path("data/corpus")
+    chunk_chars: int = Field(900, ge=200, description="split long sections near this many characters")
+
+
+class RetrievalSettings(BaseModel):
+    k: int = Field(10, ge=1, le=100)
+    # Tuned on ALQAC dev (benchmarks/tune_retrieval.py); see docs/benchmarks.md.
+    bigram_weight: float = Field(1.3, ge=0)
+    folded_weight: float = Field(0.6, ge=0)
+    title_weight: float = Field(0.2, ge=0)
+    k1: float = Field(0.4, gt=0)
+    b: float = Field(0.6, ge=0, le=1)
+    dense_weight: float = Field(0.1, ge=0, le=1, description="share of the dense leg in score fusion (chosen on ALQAC dev: benchmarks/dense_fusion.py)")
+
+
+class AnswerSettings(BaseModel):
+    passages: int = Field(6, ge=1, le=30)
+    max_sentences: int = Field(3, ge=1, le=10)
+    min_coverage: float = Field(0.44, ge=0, le=1, description="evidence threshold for refusal (tuned on the dev sets)")
+    support_ratio: float = Field(0.6, ge=0, le=1, description="a supporting sentence needs this share of min_coverage")
+    texts: dict[str, str] = Field(default_factory=dict, description="refusal texts overriding knowledge.answers.policy")
+    max_question_chars: int = Field(1000, ge=50)
+
+
+class EmbeddingSettings(BaseModel):
+    model: str | None = Field(None, description="sentence-transformers model name or local path; none = lexical only")
+    device: str = "cpu"
+    batch_size: int = 32
+    chroma_host: str | None = Field(None, description="Chroma server (client/server mode); none = local folder")
+    chroma_port: int = 8000
+
+
+class LlmSettings(BaseModel):
+    base_url: str | None = None
+    model: str | None = None
+    api_key: SecretStr | None = None
+    timeout_s: float = 30.0
+
+
+class ChannelSettings(BaseModel):
+    """Settings of one chat channel; each subclass is a section named like its ``bot.<name>`` module."""
+
+    token: SecretStr | None = None
+
+    @property
+    def enabled(self) -> bool:
+        return self.token is not None and bool(self.token.get_secret_value())
+
+
+class TelegramSettings(ChannelSettings):
+    base_url: str = "https://api.telegram.org/bot"
+    base_file_url: str = "https://api.telegram.org/file/bot"
+    mode: Literal["polling", "webhook"] = "polling"
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    listen: str = "127.0.0.1"
+    port: int = 8443
+    poll_timeout_s: int = 10
+
+
+class ZaloSettings(ChannelSettings):
+    base_url: str = "https://bot-api.zaloplatforms.com"
+    mode: Literal["polling", "webhook"] = "polling"
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    listen: str = "127.0.0.1"
+    port: int = 8444
+    poll_timeout_s: int = 10
+    public_base_url: str | None = Field(None, description="where Zalo can fetch photos we serve by URL")
+
+
+class AccessSettings(BaseModel):
+    admins: list[str] = Field(default_factory=list, description="first admins, as 'telegram:ID' or 'zalo:ID'")
+    questions_per_minute: int = Field(10, ge=1)
+    invite_days: int = Field(7, ge=1)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="CCHC_", env_nested_delimiter="__", extra="forbid", case_sensitive=False
+    )
+
+    home: Path = Path(".cchc")
+    province: str = "Hưng Yên"
+    log_level: str = "INFO"
+    database: DatabaseSettings = DatabaseSettings()
+    ingest: IngestSettings = IngestSettings()
+    retrieval: RetrievalSettings = RetrievalSettings()
+    answer: AnswerSettings = AnswerSettings()
+    embedding: EmbeddingSettings = EmbeddingSettings()
+    llm: LlmSettings = LlmSettings()
+    telegram: TelegramSettings = TelegramSettings()
+    zalo: ZaloSettings = ZaloSettings()
+    access: AccessSettings = AccessSettings()
+
+    @field_validator("log_level")
+    @classmethod
+    def _level(cls, v: str) -> str:
+        if v.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ValueError("log_level must be DEBUG, INFO, WARNING or ERROR")
+        return v.upper()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, _YamlSource(settings_cls))
+
+    # Derived locations -------------------------------------------------
+    @property
+    def database_url(self) -> str:
+        if self.database.url:
+            return self.database.url
+        return f"sqlite:///{(self.home / 'cchc.sqlite3').resolve()}"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.home / "index"
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.home / "chroma"
+
+    def channel_sections(self) -> dict[str, ChannelSettings]:
+        """Every channel section (``telegram``, ``zalo``, ...), by name."""
+        return {name: v for name in type(self).model_fields if isinstance(v := getattr(self, name), ChannelSettings)}
+
+    @property
+    def log_file(self) -> Path:
+        return self.home / "logs" / "cchc.log"
+
+
+class _YamlSource(PydanticBaseSettingsSource):
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:  # pragma: no cover
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return dict(_YAML_DATA.get() or {})
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: YAML không hợp lệ: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: phải là một bảng khóa: giá trị (mapping)")
+    for section, key in SECRET_KEYS:
+        sec = data.get(section)
+        if isinstance(sec, dict) and sec.get(key):
+            env = f"CCHC_{section.upper()}__{key.upper()}"
+            raise ConfigError(
+                f"{path}: '{section}.{key}' là bí mật, chỉ được đặt qua biến môi trường {env}, không ghi trong tệp cấu hình"
+            )
+    return data
+
+
+def load_settings(config_path: str | Path | None = None, **overrides: Any) -> Settings:
+    """Read config.yaml (path: argument, else CCHC_CONFIG, else ./config.yaml if present) and the environment."""
+    path = Path(config_path or os.environ.get("CCHC_CONFIG") or "config.yaml")
+    data: dict[str, Any] = {}
+    if path.exists():
+        data = _read_yaml(path)
+    elif config_path is not None or os.environ.get("CCHC_CONFIG"):
+        raise ConfigError(f"Không tìm thấy tệp cấu hình {path}")
+    token = _YAML_DATA.set(data)
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            loc = ".".join(str(p) for p in err["loc"])
+            lines.append(f"- {loc}: {err['msg']}")
+        raise ConfigError("Cấu hình không hợp lệ (" + str(path) + "):\n" + "\n".join(lines)) from exc
+    finally:
+        _YAML_DATA.reset(token)

@@ -1,0 +1,1 @@
+"""Answers: the typed answer, the extractive composer and the refusal policy."""

@@ -1,0 +1,42 @@
+"""The typed answer every answerer returns, and its citations (document, section path, exact quote)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Citation:
+    source: str
+    document: str
+    section: str
+    quote: str
+    province: str | None = None
+    passage_id: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"source": self.source, "document": self.document, "section": self.section, "quote": self.quote}
+
+
+@dataclass
+class Answer:
+    question: str
+    text: str
+    refused: bool
+    citations: list[Citation] = field(default_factory=list)
+    took_ms: float = 0.0
+    reason: str | None = None  # why it was refused
+    evidence: float = 0.0  # best sentence's question coverage (0..1), compared with the refusal threshold
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "answer": self.text,
+            "refused": self.refused,
+            "citations": [c.as_dict() for c in self.citations],
+            "took_ms": round(self.took_ms, 2),
+        }

@@ -1,0 +1,1 @@
+"""Index results: refresh from documents, table imports, queries, leaders' summaries, charts, answers."""

@@ -1,0 +1,1 @@
+"""Search: the lexical index, the optional dense leg, the retriever and its evaluation."""

@@ -1,0 +1,1 @@
+"""The store: database, models, migrations, documents, agencies, accounts and feedback."""

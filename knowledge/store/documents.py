@@ -1,0 +1,155 @@
+"""The document store: write parsed documents (atomically), read passages for indexing and citing."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session, defer
+
+from ingest.pipeline import ParsedDoc
+from knowledge.store.db import Database
+from knowledge.store.models import Document, Passage, Section
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PassageRecord:
+    """A passage with what a citation needs; kept in memory by the retriever."""
+
+    id: int
+    document_id: int
+    source: str
+    document: str  # human title: type, number, date, issuer
+    province: str | None
+    doc_date: str | None
+    section: str
+    context: str
+    text: str
+    kind: str
+    start: int
+    end: int
+
+
+def find_by_source(s: Session, source: str) -> Document | None:
+    return s.scalars(select(Document).where(Document.source == source)).first()
+
+
+def replace_document(db: Database, parsed: ParsedDoc) -> tuple[int, str]:
+    """Insert a parsed document, replacing an older version with the same source, in one transaction.
+
+    Returns (document id, status) with status 'ingested', 'replaced' or 'skipped' (same content hash).
+    """
+    with db.session() as s:
+        old = find_by_source(s, parsed.source)
+        if old is not None and old.sha256 == parsed.sha256:
+            return old.id, "skipped"
+        status = "ingested"
+        if old is not None:
+            s.execute(delete(Passage).where(Passage.document_id == old.id))
+            s.execute(delete(Section).where(Section.document_id == old.id))
+            s.execute(delete(Document).where(Document.id == old.id))
+            s.flush()
+            status = "replaced"
+        m = parsed.meta
+        doc = Document(
+            source=parsed.source,
+            path=parsed.path,
+            sha256=parsed.sha256,
+            format=parsed.format,
+            encoding=parsed.encoding,
+            pages=parsed.pages,
+            doc_type=m.doc_type,
+            number=m.number,
+            date=m.date,
+            issuer=m.issuer,
+            signer=m.signer,
+            province=m.province,
+            title=m.title,
+            text=parsed.text,
+            ingested_at=datetime.now(UTC),
+        )
+        s.add(doc)
+        s.flush()
+        section_rows: dict[int, Section] = {}
+        for sec in parsed.outline.sections:
+            row = Section(
+                document_id=doc.id,
+                ordinal=sec.id,
+                parent_ordinal=sec.parent,
+                marker=sec.marker.text if sec.marker else None,
+                heading=sec.heading or None,
+                path=parsed.outline.path_label(sec.id),
+                start=sec.start,
+            )
+            s.add(row)
+            section_rows[sec.id] = row
+        s.flush()
+        for i, ch in enumerate(parsed.chunks):
+            s.add(
+                Passage(
+                    document_id=doc.id,
+                    section_id=section_rows[ch.section_id].id,
+                    ordinal=i,
+                    kind=ch.kind,
+                    start=ch.start,
+                    end=ch.end,
+                    text=parsed.text[ch.start : ch.end],
+                    section_path=ch.section_path,
+                    context=ch.context,
+                )
+            )
+        return doc.id, status
+
+
+def metadata_only() -> Any:
+    """Loader option for queries that need a document's metadata, not its (long) text."""
+    return defer(Document.text)
+
+
+def display_title(doc: Document) -> str:
+    from ingest.metadata import DocMeta
+
+    meta = DocMeta(doc.doc_type, doc.number, doc.date, doc.issuer, doc.signer, doc.province, doc.title)
+    return meta.display()
+
+
+def load_passages(db: Database) -> list[PassageRecord]:
+    with db.session() as s:
+        docs = {d.id: d for d in s.scalars(select(Document).options(metadata_only()))}
+        rows = s.scalars(select(Passage).order_by(Passage.id)).all()
+        titles = {i: display_title(d) for i, d in docs.items()}
+        return [
+            PassageRecord(
+                id=p.id,
+                document_id=p.document_id,
+                source=docs[p.document_id].source,
+                document=titles[p.document_id],
+                province=docs[p.document_id].province,
+                doc_date=docs[p.document_id].date,
+                section=p.section_path,
+                context=p.context,
+                text=p.text,
+                kind=p.kind,
+                start=p.start,
+                end=p.end,
+            )
+            for p in rows
+        ]
+
+
+def fingerprint(db: Database) -> str:
+    """Changes whenever passages are added, removed or replaced (the lexical index is derived from it)."""
+    with db.session() as s:
+        n, mx, mn = s.execute(select(func.count(Passage.id), func.max(Passage.id), func.min(Passage.id))).one()
+        docs = s.execute(select(func.count(Document.id), func.max(Document.id))).one()
+    return f"p{n}-{mn}-{mx}-d{docs[0]}-{docs[1]}"
+
+
+def list_documents(db: Database) -> list[Document]:
+    with db.session() as s:
+        return list(s.scalars(select(Document).order_by(Document.id)))

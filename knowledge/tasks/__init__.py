@@ -1,0 +1,1 @@
+"""Tasks: views, refresh from documents, schedule imports, queries, actions, responsibility answers."""
