@@ -14,11 +14,18 @@ from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    YamlConfigSettingsSource,
+)
 
 from core.errors import ConfigError
 
-_YAML_DATA: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar("_YAML_DATA", default=None)
+# The config file of the load in progress (settings are built once, in main(); a context variable keeps
+# concurrent loads in tests apart).
+_YAML_PATH: contextvars.ContextVar[Path | None] = contextvars.ContextVar("_YAML_PATH", default=None)
 
 SECRET_KEYS = {
     ("telegram", "token"),
@@ -148,7 +155,9 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (init_settings, env_settings, _YamlSource(settings_cls))
+        path = _YAML_PATH.get()
+        yaml_source = YamlConfigSettingsSource(settings_cls, yaml_file=path, yaml_file_encoding="utf-8") if path else None
+        return (init_settings, env_settings, *([yaml_source] if yaml_source else []))
 
     # Derived locations -------------------------------------------------
     @property
@@ -174,14 +183,6 @@ class Settings(BaseSettings):
         return self.home / "logs" / "cchc.log"
 
 
-class _YamlSource(PydanticBaseSettingsSource):
-    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:  # pragma: no cover
-        return None, field_name, False
-
-    def __call__(self) -> dict[str, Any]:
-        return dict(_YAML_DATA.get() or {})
-
-
 def _read_yaml(path: Path) -> dict[str, Any]:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
@@ -202,12 +203,11 @@ def _read_yaml(path: Path) -> dict[str, Any]:
 def load_settings(config_path: str | Path | None = None, **overrides: Any) -> Settings:
     """Read config.yaml (path: argument, else CCHC_CONFIG, else ./config.yaml if present) and the environment."""
     path = Path(config_path or os.environ.get("CCHC_CONFIG") or "config.yaml")
-    data: dict[str, Any] = {}
     if path.exists():
-        data = _read_yaml(path)
+        _read_yaml(path)  # our checks first: a mapping, and no secret written in the file
     elif config_path is not None or os.environ.get("CCHC_CONFIG"):
         raise ConfigError(f"Không tìm thấy tệp cấu hình {path}")
-    token = _YAML_DATA.set(data)
+    token = _YAML_PATH.set(path if path.exists() else None)
     try:
         return Settings(**overrides)
     except ValidationError as exc:
@@ -217,4 +217,4 @@ def load_settings(config_path: str | Path | None = None, **overrides: Any) -> Se
             lines.append(f"- {loc}: {err['msg']}")
         raise ConfigError("Cấu hình không hợp lệ (" + str(path) + "):\n" + "\n".join(lines)) from exc
     finally:
-        _YAML_DATA.reset(token)
+        _YAML_PATH.reset(token)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import CchcError, ImportRowsError
-from core.indices import INDEX_LABELS, OVERALL_MAX, fields_of, match_field, resolve_index
+from core.indices import INDEX_LABELS, INDICES, OVERALL_MAX, fields_of, match_field, resolve_index
 from core.text import fmt_number, fold, nfc, province_key, squash_ws
 from ingest.tables import read_rows
 
@@ -127,7 +127,7 @@ def _validate_row(get: dict[str, str]) -> tuple[dict[str, Any], list[str]]:
     if not get.get("index"):
         errs.append("thiếu tên chỉ số")
     elif code is None:
-        errs.append(f"không nhận ra chỉ số '{get['index']}' (dùng PAR INDEX, SIPAS, PAPI, PCI hoặc ICT INDEX)")
+        errs.append(f"không nhận ra chỉ số '{get['index']}' (dùng {', '.join(INDEX_LABELS.values())})")
     rec["index"] = code
     y = get.get("year", "")
     if not re.fullmatch(r"\d{4}", y) or not 2000 <= int(y) <= 2100:
@@ -146,16 +146,16 @@ def _validate_row(get: dict[str, str]) -> tuple[dict[str, Any], list[str]]:
     if scope_raw and scope is None:
         errs.append(f"phạm vi '{get['scope']}' không hợp lệ (tổng thể, lĩnh vực hoặc thành phần)")
     if scope is None:
-        scope = ("component" if code == "SIPAS" else "field") if fld_raw else "overall"
+        scope = (INDICES[code].field_scope if code else "field") if fld_raw else "overall"
     if scope != "overall" and not fld_raw:
         errs.append("phạm vi lĩnh vực/thành phần cần cột 'lĩnh vực'")
     rec["scope"], rec["field"] = scope, (fld_raw or None)
     default_max = OVERALL_MAX.get(code or "") if scope == "overall" else None
-    if fld_raw and code in ("PAR", "SIPAS"):
-        table = fields_of(code)
+    table = fields_of(code)
+    if fld_raw and table:
         m = match_field(fld_raw, table)
         if m is None:
-            errs.append(f"không nhận ra lĩnh vực '{fld_raw}' của {INDEX_LABELS[code]}")
+            errs.append(f"không nhận ra lĩnh vực '{fld_raw}' của {INDEX_LABELS[code or '']}")
         else:
             rec["field_order"], rec["field"], default_max = m[0], m[1], m[2]
     # score / max

@@ -11,12 +11,13 @@ import click
 from cchc.app import AppContext
 from cchc.output import emit
 from core.errors import CchcError, ImportRowsError
+from core.indices import INDEX_CODES
 
 logger = logging.getLogger(__name__)
 
 
 @click.group(name="scores", invoke_without_command=True)
-@click.option("--index", "index", default=None, help="PAR | SIPAS | PAPI | PCI | ICT")
+@click.option("--index", "index", default=None, help=" | ".join(INDEX_CODES))
 @click.option("--year", type=int, default=None)
 @click.option("--province", default=None)
 @click.option("--field", "field_name", default=None, help="lĩnh vực / thành phần (một phần tên)")
@@ -70,7 +71,7 @@ def scores_import(app: AppContext, file: Path, as_json: bool) -> None:
 @click.argument("args", nargs=-1)
 @click.option("--year", type=int, default=None)
 @click.option("--province", default=None)
-@click.option("--index", "index", default=None, help="PAR | SIPAS | PAPI | PCI | ICT")
+@click.option("--index", "index", default=None, help=" | ".join(INDEX_CODES))
 @click.option("--chart", "chart", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="ghi biểu đồ PNG vào tệp này")
 @click.option("--json", "as_json", is_flag=True)

@@ -13,6 +13,7 @@ from core.indices import (
     INDEX_ALIASES,
     INDEX_LABELS,
     INDEX_RE,
+    INDICES,
     fields_of,
     index_of_match,
     match_field,
@@ -63,7 +64,7 @@ def answer_score_question(db: Database, question: str, *, home_province: str) ->
     year = years[0] if years else None
     table = fields_of(code) or None
     fld = match_field(q, table) if table else None
-    if fld is not None and code == "SIPAS" and not re.search(r"hai long ve|thanh phan", low):
+    if fld is not None and INDICES[code].field_scope == "component" and not re.search(r"hai long ve|thanh phan", low):
         fld = None
     with db.session() as s:
         rows = list(s.scalars(select(IndexResult).where(IndexResult.index_name == code)))

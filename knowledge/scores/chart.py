@@ -10,10 +10,11 @@ import io
 import logging
 from typing import Any
 
+from core.indices import COLORS
+
 logger = logging.getLogger(__name__)
 
 FONT = "DejaVu Sans"
-_COLORS = {"PAR INDEX": "#1f77b4", "SIPAS": "#2ca02c", "PAPI": "#d62728", "PCI": "#9467bd", "ICT INDEX": "#ff7f0e"}
 
 
 def warm_up() -> None:
@@ -48,7 +49,7 @@ def render_chart(
             xs = [p[0] for p in pts]
             ys = [p[1] for p in pts]
             worst = max(worst, *ys)
-            color = _COLORS.get(label, "#333333")
+            color = COLORS.get(label, "#333333")
             ax.plot(xs, ys, "-", color=color, label=label, linewidth=1.8)
             for x, y, derived, _row in pts:
                 ax.plot([x], [y], "o", color=color, markerfacecolor="white" if derived else color, markersize=7)
