@@ -10,7 +10,11 @@ import pytest
 from knowledge.search.retriever import fuse
 from tests.conftest import CORPUS, make_settings
 
+needs_llm_extra = pytest.mark.skipif(importlib.util.find_spec("langchain_core") is None,
+                                     reason="needs the llm extra (pip install -e '.[llm]')")
 
+
+@needs_llm_extra
 def test_langchain_retriever_returns_documents_with_citation_metadata(knowledge) -> None:
     from langchain_core.retrievers import BaseRetriever
 
@@ -27,6 +31,7 @@ def test_langchain_retriever_returns_documents_with_citation_metadata(knowledge)
     assert top.metadata["section"] and top.metadata["document"]
 
 
+@needs_llm_extra
 def test_langchain_retriever_applies_province_filter(knowledge) -> None:
     from knowledge.search.langchain import CchcRetriever
 

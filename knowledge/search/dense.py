@@ -93,7 +93,7 @@ class DenseIndex:
         slug = "".join(ch if ch.isalnum() else "-" for ch in Path(emb.model).name.lower())[:40].strip("-") or "model"
         collection = client.get_or_create_collection(
             name=f"passages-{slug}",
-            embedding_function=fn,  # type: ignore[arg-type]  # Chroma's generic is wider than text-only
+            embedding_function=fn,  # type: ignore[arg-type,unused-ignore]  # Chroma's generic is wider than text-only
             metadata={"hnsw:space": "cosine"},
         )
         return cls(collection)
