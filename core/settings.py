@@ -56,7 +56,8 @@ class RetrievalSettings(BaseModel):
     title_weight: float = Field(0.2, ge=0)
     k1: float = Field(0.4, gt=0)
     b: float = Field(0.6, ge=0, le=1)
-    dense_weight: float = Field(0.1, ge=0, le=1, description="share of the dense leg in score fusion (chosen on ALQAC dev: benchmarks/dense_fusion.py)")
+    # chosen on ALQAC dev: benchmarks/dense_fusion.py
+    dense_weight: float = Field(0.1, ge=0, le=1, description="share of the dense leg in score fusion")
 
 
 class AnswerSettings(BaseModel):

@@ -79,7 +79,9 @@ def vietnamese_score(text: str) -> float:
     for ch in text:
         if ch in _TONED:
             good += 1
-        elif (ch.isalpha() and ch not in VI_LETTERS) or (not ch.isascii() and not ch.isalpha() and unicodedata.category(ch) in ("So", "Sk", "Sm", "Lm")):
+        elif (ch.isalpha() and ch not in VI_LETTERS) or (
+            not ch.isascii() and not ch.isalpha() and unicodedata.category(ch) in ("So", "Sk", "Sm", "Lm")
+        ):
             bad += 1
     return good - 3 * bad
 

@@ -254,7 +254,8 @@ def repair(raw: str, *, hard_wraps: bool = True) -> Repaired:
     if hard_wraps:
         paras = join_wrapped_lines(body)
     else:
-        paras = [re.sub(r"[ ]{2,}", " ", ln).strip() for ln in body if ln.strip() and not RULE_RE.match(ln)]  # drops decorative rules, breaking the paragraph there
+        # drops decorative rules, breaking the paragraph there
+        paras = [re.sub(r"[ ]{2,}", " ", ln).strip() for ln in body if ln.strip() and not RULE_RE.match(ln)]
     joined = "\n".join(paras)
     joined, anchors = unglue_footnote_markers(joined, [n.number for n in notes])
     for note in notes:

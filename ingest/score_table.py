@@ -158,7 +158,15 @@ def _validate_row(get: dict[str, str]) -> tuple[dict[str, Any], list[str]]:
             errs.append(f"không nhận ra lĩnh vực '{fld_raw}' của {INDEX_LABELS[code or '']}")
         else:
             rec["field_order"], rec["field"], default_max = m[0], m[1], m[2]
-    # score / max
+    _validate_score(get, rec, errs, default_max)
+    _validate_rank(get, rec, errs)
+    if rec["rank"] is None and rec["score"] is None and not errs:
+        errs.append("cần ít nhất thứ hạng hoặc điểm")
+    _validate_change(get, rec, errs)
+    return rec, errs
+
+
+def _validate_score(get: dict[str, str], rec: dict[str, Any], errs: list[str], default_max: float | None) -> None:
     rec["score"] = rec["max_score"] = None
     for k in ("score", "max_score"):
         if get.get(k):
@@ -170,7 +178,9 @@ def _validate_row(get: dict[str, str]) -> tuple[dict[str, Any], list[str]]:
         rec["max_score"] = default_max
     if rec["score"] is not None and rec["max_score"] is not None and rec["score"] > rec["max_score"] + 1e-9:
         errs.append(f"điểm {get.get('score')} lớn hơn điểm tối đa {fmt_number(rec['max_score'])}")
-    # rank
+
+
+def _validate_rank(get: dict[str, str], rec: dict[str, Any], errs: list[str]) -> None:
     rec["rank"] = rec["rank_of"] = None
     r_raw = get.get("rank", "").replace(" ", "")
     of_raw = get.get("rank_of", "").strip()
@@ -191,9 +201,9 @@ def _validate_row(get: dict[str, str]) -> tuple[dict[str, Any], list[str]]:
                 rec["note"] = f"{rec['note']}; {inferred}" if rec["note"] else inferred
             if rec["rank_of"] is not None and not 1 <= rec["rank"] <= rec["rank_of"] <= 100:
                 errs.append(f"thứ hạng {rec['rank']}/{rec['rank_of']} không hợp lệ")
-    if rec["rank"] is None and rec["score"] is None and not errs:
-        errs.append("cần ít nhất thứ hạng hoặc điểm")
-    # change
+
+
+def _validate_change(get: dict[str, str], rec: dict[str, Any], errs: list[str]) -> None:
     rec["rank_change"] = None
     c_raw = fold(get.get("rank_change", "")).strip()
     if c_raw:
@@ -206,4 +216,3 @@ def _validate_row(get: dict[str, str]) -> tuple[dict[str, Any], list[str]]:
             rec["rank_change"] = int(mc.group(4)) * (1 if mc.group(3) == "tang" else -1)
         else:
             rec["rank_change"] = int(mc.group(2)) * (-1 if mc.group(1) == "-" else 1)
-    return rec, errs

@@ -21,7 +21,10 @@ _ROMAN_Q = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "1": 1, "2": 2, "3": 3, "4": 4}
 
 _DATE = r"(?P<d>\d{1,2})\s*[/.-]\s*(?P<m>\d{1,2})(?:\s*[/.-]\s*(?P<y>\d{4}))?"
 _DATE_WORDS = r"(?P<d2>\d{1,2})\s+tháng\s+(?P<m2>\d{1,2})(?:\s+năm\s+(?P<y2>\d{4}))?"
-_CUE = r"(?:xong\s+|hoàn\s+thành\s+|báo\s+cáo[^()]{0,60}?)?(?P<cue>trước|chậm\s+nhất(?:\s+là)?|đến\s+hết|hạn\s+chót(?:\s+là)?|không\s+quá|trong)"
+_CUE = (
+    r"(?:xong\s+|hoàn\s+thành\s+|báo\s+cáo[^()]{0,60}?)?"
+    r"(?P<cue>trước|chậm\s+nhất(?:\s+là)?|đến\s+hết|hạn\s+chót(?:\s+là)?|không\s+quá|trong)"
+)
 
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("date", re.compile(_CUE + r"\s+(?:ngày\s+)(?:" + _DATE + "|" + _DATE_WORDS + r")(?!\s*[/.-]?\s*\d)", re.I)),

@@ -20,149 +20,32 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
-from dataclasses import field as dc_field
 
-from core.indices import INDEX_CODES, INDEX_RE, PAR_FIELDS, SIPAS_COMPONENTS, index_of_match, match_field
+from core.indices import INDEX_RE, PAR_FIELDS, SIPAS_COMPONENTS, index_of_match, match_field
 from core.text import split_sentences
+from ingest.facts.deductions import attach_deductions
+from ingest.facts.score_rules import (
+    CHANGE_RE,
+    NUM,
+    PROVINCE_RE,
+    RANK_RE,
+    SCORE_RE,
+    YEAR_RE,
+    ExtractedResult,
+    Extraction,
+    Found,
+    SectionInfo,
+    line_at,
+    parse_number,
+    section_chain,
+    trim_span,
+    year_of,
+)
+from ingest.facts.targets import find_targets
 
 logger = logging.getLogger(__name__)
 
-NUM = r"\d{1,3}(?:[.,]\d{1,3})?"
-RANK_RE = re.compile(r"(?:xếp|đứng)\s+(?:ở\s+)?(?:vị\s+trí\s+)?(?:thứ\s+)?(?:hạng\s+)?(\d{1,3})\s*/\s*(\d{1,3})(?!\d)", re.I)
-CHANGE_RE = re.compile(r"(tăng|giảm)\s+(\d{1,3})\s+bậc|(giữ\s+nguyên)", re.I)
-SCORE_RE = re.compile(rf"({NUM})\s*/\s*({NUM})\s*điểm", re.I)
-YEAR_RE = re.compile(r"(so\s+với\s+)?năm\s+((?:19|20)\d\d)(?!\d)", re.I)
-DEDUCT_RE = re.compile(r"(?:bị\s+)?trừ\s+(\d{1,3}(?:[.,]\d{1,3})?)(,?)\s*điểm", re.I)
-PROVINCE_RE = re.compile(r"\btỉnh\s+((?:[A-ZĐ][a-zà-ỹđ]+)(?:\s+[A-ZĐ][a-zà-ỹđ]+){0,2})")
-AGENCY_RE = re.compile(
-    r"(?P<ag>(?:Sở|Văn phòng|Ban Quản lý|Ban|UBND|Ủy ban|Uỷ ban|Bưu điện|Công an|Thanh tra|Bảo hiểm) [^()]*?)"
-    r" (?:tham mưu|tổng hợp|chưa thực hiện|chủ trì|chịu trách nhiệm)"
-)
 
-
-@dataclass
-class Found:
-    """Where a value was read: exact offsets into the document text."""
-
-    start: int
-    end: int
-
-
-@dataclass
-class ExtractedDeduction:
-    amount: float | None  # None when the number is malformed in the document ("Trừ 05, điểm")
-    reason: str
-    agency: str | None
-    agency_inherited: bool
-    level: int  # 0 = directly under the field, 1 = a sub-item, ...
-    quote: Found
-    parent: int | None = None  # index into the field's deduction list
-    note: str | None = None
-
-
-@dataclass
-class ExtractedResult:
-    index: str
-    year: int
-    province: str
-    scope: str  # overall | field | component
-    field: str | None
-    field_order: int | None
-    score: float | None
-    max_score: float | None
-    rank: int | None
-    rank_of: int | None
-    rank_change: int | None
-    derived: bool
-    quote: Found
-    deductions: list[ExtractedDeduction] = dc_field(default_factory=list)
-    note: str | None = None
-
-    @property
-    def key(self) -> tuple[str, int, str, str, str | None]:
-        return (self.index, self.year, self.province, self.scope, self.field)
-
-
-@dataclass
-class ExtractedTarget:
-    index: str
-    province: str
-    kind: str  # top | rank_up | score_up
-    value_min: int | None
-    value_max: int | None
-    year_from: int | None
-    year_to: int | None
-    base_year: int | None
-    quote: Found
-
-
-@dataclass
-class SectionInfo:
-    start: int
-    path: str
-
-
-@dataclass
-class Extraction:
-    results: list[ExtractedResult]
-    targets: list[ExtractedTarget]
-
-
-# --------------------------------------------------------------------------- helpers
-def parse_number(raw: str) -> float:
-    """``83,52`` -> 83.52; ``0.09`` (a decimal point written by mistake) -> 0.09; ``01`` -> 1."""
-    raw = raw.strip()
-    if "," in raw:
-        return float(raw.replace(".", "").replace(",", "."))
-    if "." in raw:
-        head, tail = raw.split(".", 1)
-        # 94.385 (thousands) has three digits after the dot and a non-zero head: not used for points.
-        return float(f"{head}.{tail}")
-    return float(raw)
-
-
-def _line_at(text: str, pos: int) -> tuple[int, int]:
-    a = text.rfind("\n", 0, pos) + 1
-    b = text.find("\n", pos)
-    return a, (len(text) if b < 0 else b)
-
-
-def _trim(text: str, a: int, b: int) -> tuple[int, int]:
-    while a < b and text[a] in " \t\n-+.•:;,":
-        a += 1
-    while b > a and text[b - 1] in " \t\n;,:":
-        b -= 1
-    return a, b
-
-
-def _year_of(doc_date: str | None, title: str | None) -> int | None:
-    m = re.search(r"năm\s+((?:19|20)\d\d)", title or "")
-    if m:
-        return int(m.group(1))
-    if doc_date and doc_date[:4].isdigit():
-        return int(doc_date[:4]) - 1  # a report in year Y presents the results of Y-1
-    return None
-
-
-def _section_chain(sections: list[SectionInfo], text: str, pos: int) -> list[str]:
-    """First lines of the sections enclosing ``pos``, innermost first."""
-    best: SectionInfo | None = None
-    for s in sections:
-        if s.start <= pos and (best is None or s.start >= best.start):
-            best = s
-    if best is None:
-        return []
-    chain: list[str] = []
-    parts = best.path.split(" > ")
-    # The section path labels its ancestors; the innermost one's own first line is in the text.
-    a, b = _line_at(text, best.start)
-    chain.append(text[a:b])
-    chain.extend(reversed(parts[:-1]))
-    return chain
-
-
-# --------------------------------------------------------------------------- extraction
 def extract(
     text: str,
     sections: list[SectionInfo],
@@ -172,14 +55,14 @@ def extract(
     title: str | None = None,
 ) -> Extraction:
     """All index results and targets stated in one document."""
-    default_year = _year_of(doc_date, title)
+    default_year = year_of(doc_date, title)
     results: list[ExtractedResult] = []
     results.extend(_rank_statements(text, sections, province, default_year))
     results.extend(_components(text, sections, province, default_year, results))
     results = _dedupe(results)
-    _attach_deductions(text, sections, results)
+    attach_deductions(text, sections, results)
     results.extend(_derived(results))
-    targets = _targets(text, province, title)
+    targets = find_targets(text, province, title)
     return Extraction(results, targets)
 
 
@@ -197,7 +80,7 @@ def _rank_statements(
     return out
 
 
-def _one_rank(
+def _one_rank(  # long: rank, score, change, field, year read in document order
     text: str, sections: list[SectionInfo], base: int, sent: str, ranks: list[re.Match[str]], i: int,
     doc_province: str | None, default_year: int | None,
 ) -> ExtractedResult | None:
@@ -226,7 +109,7 @@ def _one_rank(
         index, scope = "PAR", "field"
     else:
         clause_a = seg_a  # "Tổng số đạt 12,3/15 điểm; ...; xếp thứ 48/63": keep the score in the quote
-        for head in _section_chain(sections, text, base + rm.start()):
+        for head in section_chain(sections, text, base + rm.start()):
             hf = match_field(head, PAR_FIELDS)
             if hf:
                 index, scope, fld = "PAR", "field", hf
@@ -268,7 +151,7 @@ def _one_rank(
         if ys:
             year = int(ys[-1].group(2))
         else:
-            for head in _section_chain(sections, text, base):
+            for head in section_chain(sections, text, base):
                 hy = YEAR_RE.search(head)
                 if hy and not hy.group(1):
                     year = int(hy.group(2))
@@ -284,7 +167,7 @@ def _one_rank(
     sm = list(SCORE_RE.finditer(sent, clause_a, rm.start()))
     if sm:
         score, max_score = parse_number(sm[-1].group(1)), parse_number(sm[-1].group(2))
-    a, b = _trim(text, base + clause_a, base + q_end)
+    a, b = trim_span(text, base + clause_a, base + q_end)
     logger.debug("rank statement: %s %s %s %s/%s", index, year, prov, rank, rank_of)
     return ExtractedResult(
         index=index, year=year, province=prov, scope=scope,
@@ -313,8 +196,8 @@ def _components(
         year = year or default_year
         if year is None:
             continue
-        a, b = _line_at(text, m.start())
-        a, b = _trim(text, a, b)
+        a, b = line_at(text, m.start())
+        a, b = trim_span(text, a, b)
         out.append(
             ExtractedResult(
                 index="SIPAS", year=year, province=province, scope="component", field=comp[1],
@@ -363,174 +246,11 @@ def _derived(results: list[ExtractedResult]) -> list[ExtractedResult]:
                 index=r.index, year=r.year - 1, province=r.province, scope=r.scope, field=r.field,
                 field_order=r.field_order, score=None, max_score=None, rank=prev, rank_of=r.rank_of,
                 rank_change=None, derived=True, quote=r.quote,
-                note=f"suy ra từ thứ hạng năm {r.year} ({r.rank}/{r.rank_of}, {_change_text(r.rank_change)})",
+                note=f"suy ra từ thứ hạng năm {r.year} ({r.rank}/{r.rank_of}, {change_text(r.rank_change)})",
             )
         )
     return out
 
 
-def _change_text(c: int) -> str:
+def change_text(c: int) -> str:
     return "giữ nguyên" if c == 0 else (f"tăng {c} bậc" if c > 0 else f"giảm {-c} bậc")
-
-
-# --------------------------------------------------------------------------- deductions
-_BULLET_RE = re.compile(r"^\s*([-–+.•])\s*")
-
-
-def _attach_deductions(text: str, sections: list[SectionInfo], results: list[ExtractedResult]) -> None:
-    """Deductions listed after a field's ``Tổng số đạt`` sentence, up to the next numbered heading."""
-    fields = sorted((r for r in results if r.scope == "field" and r.score is not None), key=lambda r: r.quote.start)
-    heads = sorted(s.start for s in sections if not _BULLET_RE.match(text[s.start : s.start + 4]))
-    for r in fields:
-        end = next((h for h in heads if h > r.quote.end), len(text))
-        nl = text.find("\n", r.quote.end)
-        if 0 <= nl < end:
-            r.deductions = _parse_deductions(text, nl + 1, end)
-
-
-def _items(text: str, a: int, b: int) -> list[tuple[int, int]]:
-    """Logical paragraphs of ``text[a:b]``: a bullet line plus its wrapped continuation lines."""
-    items: list[tuple[int, int]] = []
-    pos = a
-    for line in text[a:b].split("\n"):
-        la, lb = pos, pos + len(line)
-        pos = lb + 1
-        if not line.strip():
-            continue
-        starts_new = bool(_BULLET_RE.match(line)) or not items or re.match(r"^\s*(?:Lý do|\(Chi tiết)", line)
-        prev_done = items and text[items[-1][1] - 1 : items[-1][1]] in (".", ":", ";")
-        if starts_new or prev_done:
-            items.append((la, lb))
-        else:
-            items[-1] = (items[-1][0], lb)
-    return items
-
-
-def _parse_deductions(text: str, a: int, b: int) -> list[ExtractedDeduction]:
-    out: list[ExtractedDeduction] = []
-    header_agency: str | None = None
-    stack: list[tuple[str, int]] = []  # open "..., gồm:" items: (bullet char, index in out)
-    for la, lb in _items(text, a, b):
-        item = text[la:lb]
-        s = item.strip()
-        if s.startswith("(Chi tiết"):
-            break
-        if re.match(r"^Lý do (?:bị )?trừ", s):
-            header_agency = _agency(item) or header_agency
-            colon = item.rfind(":", 0, item.find("điểm") + 8 if "điểm" in item else len(item))
-            rest = item[colon + 1 :].strip() if colon >= 0 else ""
-            dm = DEDUCT_RE.search(item)
-            if rest and dm:  # "Lý do bị trừ 0,74 điểm: <reason>": one deduction, reason inline
-                qa, qb = _trim(text, la, lb)
-                out.append(_deduction(dm, item[colon + 1 :], item, header_agency, 0, Found(qa, qb), None))
-            continue
-        dm = DEDUCT_RE.search(item)
-        if dm is None or "so với điểm tối đa" in item:
-            continue
-        bm = _BULLET_RE.match(item)
-        bullet = bm.group(1) if bm else ""
-        while stack and stack[-1][0] != bullet and not _deeper(stack[-1][0], bullet):
-            stack.pop()
-        if stack and stack[-1][0] == bullet:
-            stack.pop()
-        parent = stack[-1][1] if stack else None
-        inherited = out[parent].agency if parent is not None else header_agency
-        qa, qb = _trim(text, la, lb)
-        out.append(_deduction(dm, item[dm.end() :], item, inherited, len(stack), Found(qa, qb), parent))
-        if re.search(r"gồm\s*:\s*$", item):
-            stack.append((bullet, len(out) - 1))
-    return out
-
-
-def _deeper(outer: str, inner: str) -> bool:
-    order = "-–+.•"
-    return order.find(inner) > order.find(outer)
-
-
-def _deduction(
-    dm: re.Match[str], reason_raw: str, line: str, inherited: str | None, level: int, quote: Found, parent: int | None
-) -> ExtractedDeduction:
-    amount: float | None
-    note = None
-    if dm.group(2):  # "Trừ 05, điểm": a malformed number -- keep the quote, do not guess the value
-        amount = None
-        note = f"số điểm viết không rõ trong tài liệu: '{dm.group(1)}{dm.group(2)}'"
-    else:
-        amount = parse_number(dm.group(1))
-    own = _agency(line)
-    reason = _reason(line, dm, reason_raw)
-    return ExtractedDeduction(
-        amount=amount, reason=reason, agency=own or inherited, agency_inherited=own is None and inherited is not None,
-        level=level, quote=quote, parent=parent, note=note,
-    )
-
-
-def _reason(line: str, dm: re.Match[str], reason_raw: str) -> str:
-    s = line.strip()
-    s = _BULLET_RE.sub("", s, count=1)
-    head = ""
-    crit = re.match(r"^([^:()]{5,160}):\s*Đạt\s", s)
-    if crit:
-        head = crit.group(1).strip()
-    r = reason_raw.strip()
-    r = re.sub(r"^[:,]\s*", "", r)
-    r = re.sub(r"^(?:Do|do)\s+", "", r)
-    r = re.split(r"\)?\.\s+(?:Nội dung này|[A-ZĐ][^.]{0,60}(?:tham mưu|tổng hợp))|\s*\(nội dung này", r)[0]
-    r = r.rstrip(" .;:)")
-    if r.endswith("gồm"):
-        r = r[: -len("gồm")].rstrip(" ,:")
-    if head:
-        r = f"{head}: {r}" if r else head
-    return re.sub(r"\s+", " ", r).strip()
-
-
-def _agency(line: str) -> str | None:
-    """The agency a deduction names as responsible ("Nội dung này, Văn phòng UBND tỉnh tham mưu")."""
-    line = re.sub(r"\s+", " ", line)
-    m = re.search(r"(?:[Nn]ội dung này,? (?:do )?|\.\)? |\( ?[Nn]ội dung này do |^)" + AGENCY_RE.pattern, line)
-    if m is None:
-        return None
-    ag = m.group("ag").strip(" ,")
-    return ag if len(ag) <= 160 else None
-
-
-# --------------------------------------------------------------------------- targets
-_TOP_RE = re.compile(r"(?:nằm\s+)?(?:trong|thuộc)\s+nhóm\s+(\d{1,2})\s+(?:địa\s+phương|tỉnh(?:,\s*thành(?:\s+phố)?)?)\s+dẫn\s+đầu", re.I)
-_UP_RE = re.compile(r"tăng\s+(?:từ\s+)?(\d{1,2})\s+(?:đến|-|–)\s+(\d{1,2})\s+bậc(?:\s+so\s+với\s+năm\s+((?:19|20)\d\d))?", re.I)
-_SCORE_UP_RE = re.compile(r"điểm\s+Chỉ\s+số\s+tăng\s+cao\s+hơn\s+so\s+với\s+năm\s+((?:19|20)\d\d)", re.I)
-
-
-def _targets(text: str, province: str | None, title: str | None) -> list[ExtractedTarget]:
-    out: list[ExtractedTarget] = []
-    if not province:
-        return out
-    title_idx = sorted({index_of_match(m) for m in INDEX_RE.finditer(title or "")})
-    period = re.search(r"giai\s+đoạn\s+((?:19|20)\d\d)\s*[-–]\s*((?:19|20)\d\d)", title or "", re.I)
-    for sp in split_sentences(text):
-        sent = text[sp.start : sp.end]
-        top, up, sup = _TOP_RE.search(sent), _UP_RE.search(sent), _SCORE_UP_RE.search(sent)
-        if not (top or up or sup):
-            continue
-        idx = sorted({index_of_match(m) for m in INDEX_RE.finditer(sent)}, key=INDEX_CODES.index)
-        if re.search(r"\bcác\s+chỉ\s+số\b", sent, re.I):
-            idx = sorted(set(idx) | set(title_idx), key=INDEX_CODES.index)
-        if not idx:
-            continue
-        ym = re.search(r"(?:trong\s+năm|năm|đến\s+năm)\s+((?:19|20)\d\d)(?!\s*[-–])", sent, re.I)
-        y_from = y_to = int(ym.group(1)) if ym and not (up and up.group(3) == ym.group(1)) else None
-        if y_from is None and period:
-            y_from, y_to = int(period.group(1)), int(period.group(2))
-        q = Found(*_trim(text, sp.start, sp.end))
-        for code in idx:
-            if top:
-                n = int(top.group(1))
-                out.append(ExtractedTarget(code, province, "top", None, n, y_from, y_to, None, q))
-            if up:
-                base = int(up.group(3)) if up.group(3) else None
-                yf = y_from if y_from is not None else (base + 1 if base else None)
-                yt = y_to if y_to is not None else yf
-                out.append(ExtractedTarget(code, province, "rank_up", int(up.group(1)), int(up.group(2)), yf, yt, base, q))
-            if sup:
-                base = int(sup.group(1))
-                out.append(ExtractedTarget(code, province, "score_up", None, None, y_from or base + 1, y_to or base + 1, base, q))
-    return out

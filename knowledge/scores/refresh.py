@@ -22,7 +22,7 @@ logger = logging.getLogger(__name__)
 
 
 @fact_extractor("index_results")
-def refresh_from_documents(db: Database, documents: Collection[int] | None = None) -> dict[str, int]:
+def refresh_from_documents(db: Database, documents: Collection[int] | None = None) -> dict[str, int]:  # long: one transaction
     """Re-extract index results and targets from all stored documents, or only from ``documents``
     (ids, after an ingest) (idempotent).
 

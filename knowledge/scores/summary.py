@@ -127,7 +127,7 @@ def _availability(rows: list[IndexResult]) -> str:
     return "Dữ liệu chỉ số hiện có — " + "; ".join(parts) + "."
 
 
-def summarize(
+def summarize(  # long: argument parsing and the refusal texts of /diem in the order a leader reads them
     db: Database,
     *,
     args: str = "",
@@ -195,7 +195,7 @@ def _done(s: ScoreSummary, t0: float) -> ScoreSummary:
     return s
 
 
-def _compose_summary(
+def _compose_summary(  # long: the summary text section by section, in the order it is shown
     prov: str, year: int, code: str | None, rows: list[IndexResult], tgts: list[ScoreTarget], home: str, cites: _Cites
 ) -> str:
     lines: list[str] = []
