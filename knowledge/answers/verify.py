@@ -11,7 +11,13 @@ passes only when, sentence by sentence:
   where the passage states it (the nearest label before it; a comparison year ``so với năm 2021``
   is not the figure's year). A sentence that names no province or year presents the figure as the
   one asked, so the question's province and years are used instead;
-- every year, province and agency it names is named in its cited passages.
+- every year, province and agency it names is named in its cited passages;
+- most of its words are words of its cited passages (``min_support``), and it repeats no run of
+  words of the model's own instructions.
+
+Text in a passage that addresses the model (``bỏ qua mọi hướng dẫn``, ``ignore previous
+instructions``, ``tiết lộ ...``) is not evidence: those sentences are blanked before the check, so
+an answer that obeys a poisoned document fails.
 
 Failures carry a reason; :class:`Verdict` counts them. Overhead is a few regexes per sentence and
 passage (well under 5 ms for an answer, see ``benchmarks/verify_check.py``).
@@ -19,6 +25,7 @@ passage (well under 5 ms for an answer, see ``benchmarks/verify_check.py``).
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections import Counter
@@ -38,6 +45,7 @@ REASONS = (
     "empty", "no_citation", "unknown_citation",
     "doc_number", "date", "rank", "score", "percent", "rank_change", "number",
     "label", "province", "year", "other_province", "other_year", "agency",
+    "unsupported", "instructions",
 )
 
 AgencyFinder = Callable[[str], Iterable[str]]  # text -> canonical keys of the agencies it names
@@ -122,6 +130,39 @@ _FIELDS = tuple(("PAR", i, k) for i, f in enumerate(PAR_FIELDS) for k in f.keys)
 _FIELD_RE = re.compile("|".join(f"(?P<f{n}>{re.escape(k)})" for n, (_, _, k) in enumerate(_FIELDS)))
 
 
+_INJECTION_RE = re.compile(
+    r"bo qua\s+(?:moi|tat ca|cac|nhung)?\s*(?:huong dan|chi dan|quy tac|yeu cau|lenh)"
+    r"|ignore\s+(?:all\s+|any\s+|the\s+)?(?:previous\s+|above\s+|prior\s+)?instructions"
+    r"|disregard\s+(?:all|the|previous)|you\s+are\s+now|system\s+prompt|\bprompt\b"
+    r"|tiet lo\s+(?:cac\s+|moi\s+|toan bo\s+)?(?:huong dan|chi dan|quy tac|loi nhac|cau lenh)"
+    r"|(?:hay|phai)\s+tra loi\s+(?:rang|la|nhu sau|cau hoi khac)"
+    r"|(?:gui|noi voi)\s+(?:tro ly|mo hinh|chatbot|ai)\b|(?:tro ly|mo hinh|chatbot)\s+(?:ai\s+)?(?:hay|phai)\b"
+)
+_WORD_RE = re.compile(r"[^\W\d_]+")
+STOPWORDS = frozenset(
+    "la va cua co duoc cac nhung voi trong theo cho nay do thi da se cung nhu tai ve tu den nen vi "
+    "mot hai khi ma de o ra vao len con rat hon nhat bi boi cu the ngoai dong thoi tren duoi sau truoc "
+    "nam ngay thang tinh".split()
+)
+
+
+def _blank_injections(folded: str) -> str:
+    """``folded`` with every sentence that addresses the model replaced by spaces (offsets kept)."""
+    if not _INJECTION_RE.search(folded):
+        return folded
+    out = list(folded)
+    bounds = [0, *(m.end() for m in _SENT_BREAK_RE.finditer(folded)), len(folded)]
+    for lo, hi in zip(bounds, bounds[1:], strict=False):
+        if _INJECTION_RE.search(folded, lo, hi):
+            out[lo:hi] = " " * (hi - lo)
+    return "".join(out)
+
+
+def shingles(folded: str, n: int = 4) -> set[tuple[str, ...]]:
+    w = _WORD_RE.findall(folded)
+    return {tuple(w[i : i + n]) for i in range(len(w) - n + 1)}
+
+
 def _decimal(text: str) -> Decimal | None:
     try:
         return Decimal(text)
@@ -177,10 +218,15 @@ class _Scan:
         self.taken.append((start, end))
 
 
-def scan_figures(text: str) -> _Scan:
+def scan_figures(text: str, *, evidence: bool = False) -> _Scan:
     """Figures in ``text`` (NFC), longest forms first: document numbers, dates, pairs, percentages,
-    rank changes, then plain numbers and years. Offsets index both ``text`` and its folded form."""
-    scan = _Scan(text, fold_aligned(text))
+    rank changes, then plain numbers and years. Offsets index both ``text`` and its folded form.
+    ``evidence``: a passage, whose sentences addressing the model are blanked first."""
+    folded = fold_aligned(text)
+    if evidence:
+        folded = _blank_injections(folded)
+        text = "".join(c if f != " " or c.isspace() else " " for c, f in zip(text, folded, strict=True))
+    scan = _Scan(text, folded)
     f = scan.folded
     for m in _DOCNO_RE.finditer(text):
         key = ("doc_number", int(m.group(1)), m.group(2) or "", f[m.start(3) : m.end(3)])
@@ -281,9 +327,9 @@ class _Text:
     default_province: str | None = None
 
     @classmethod
-    def of(cls, text: str, default_province: str | None = None) -> _Text:
-        text = nfc(text)
-        scan = scan_figures(text)
+    def of(cls, text: str, default_province: str | None = None, *, evidence: bool = False) -> _Text:
+        scan = scan_figures(nfc(text), evidence=evidence)
+        text = scan.text
         clause = [m.start() for m in _BREAK_RE.finditer(scan.folded)]
         sent = [m.start() for m in _SENT_BREAK_RE.finditer(scan.folded)]
         prov = fold_aligned(default_province) if default_province else None
@@ -299,6 +345,14 @@ class _Text:
             "year": _nearest(self.anchors["year"], fig.start, s_lo, s_hi),
         }
 
+    @functools.cached_property
+    def words(self) -> set[str]:
+        return set(_WORD_RE.findall(self.scan.folded))
+
+    @functools.cached_property
+    def shingles(self) -> set[tuple[str, ...]]:
+        return shingles(self.scan.folded)
+
     def values(self, kind: str) -> set[tuple[object, ...]]:
         return {k for fig in self.scan.figures if fig.kind == kind for k in fig.keys}
 
@@ -312,40 +366,66 @@ def verify(
     sources: Sequence[Source],
     asked: Asked | None = None,
     agencies: AgencyFinder | None = None,
+    *,
+    instructions: str = "",
+    min_support: float = 0.5,
 ) -> Verdict:
-    """Check every sentence against its cited sources; an empty answer fails too."""
-    asked = asked or Asked()
+    """Check every sentence against its cited sources; an empty answer fails too.
+    ``instructions``: the model's own prompt, which no sentence may repeat."""
+    ctx = _Context(
+        {s.number: _Text.of(s.text, s.province, evidence=True) for s in sources},
+        asked or Asked(),
+        agencies,
+        shingles(fold_aligned(nfc(instructions))) if instructions else set(),
+        min_support,
+    )
     if not sentences or not any(s.text.strip() for s in sentences):
         return Verdict((Failure("empty", 0, "no sentence"),))
-    texts = {s.number: _Text.of(s.text, s.province) for s in sources}
-    agency_cache: dict[int, set[str]] = {}
     failures: list[Failure] = []
     for i, sent in enumerate(sentences):
-        failures.extend(_check_sentence(i, sent, texts, asked, agencies, agency_cache))
+        failures.extend(_check_sentence(i, sent, ctx))
     return Verdict(tuple(failures))
 
 
-def _check_sentence(
-    i: int,
-    sent: GenSentence,
-    texts: dict[int, _Text],
-    asked: Asked,
-    agencies: AgencyFinder | None,
-    agency_cache: dict[int, set[str]],
-) -> list[Failure]:
+@dataclass
+class _Context:
+    texts: dict[int, _Text]
+    asked: Asked
+    agencies: AgencyFinder | None
+    instructions: set[tuple[str, ...]]
+    min_support: float
+    agency_cache: dict[int, set[str]] = field(default_factory=dict)
+
+
+def _check_sentence(i: int, sent: GenSentence, ctx: _Context) -> list[Failure]:
     if not sent.cites:
         return [Failure("no_citation", i, sent.text[:80])]
-    unknown = [c for c in sent.cites if c not in texts]
+    unknown = [c for c in sent.cites if c not in ctx.texts]
     if unknown:
         return [Failure("unknown_citation", i, f"[{unknown[0]}]")]
-    cited = [texts[c] for c in dict.fromkeys(sent.cites)]
+    cited = [ctx.texts[c] for c in dict.fromkeys(sent.cites)]
     own = _Text.of(_CITE_MARK_RE.sub(" ", sent.text))
     out: list[Failure] = []
     for fig in own.scan.figures:
-        reason = _check_figure(fig, own, cited, asked)
+        reason = _check_figure(fig, own, cited, ctx.asked)
         if reason:
             out.append(Failure(reason, i, fig.raw))
-    out.extend(_check_names(i, own, cited, agencies, agency_cache))
+    out.extend(_check_names(i, own, cited, ctx))
+    out.extend(_check_words(i, own, cited, ctx))
+    return out
+
+
+def _check_words(i: int, own: _Text, cited: list[_Text], ctx: _Context) -> list[Failure]:
+    out: list[Failure] = []
+    leaked = (own.shingles & ctx.instructions) - set().union(*(t.shingles for t in cited))
+    if leaked:
+        out.append(Failure("instructions", i, " ".join(sorted(leaked)[0])))
+    content = own.words - STOPWORDS
+    if content:
+        have = set().union(*(t.words for t in cited))
+        share = len(content & have) / len(content)
+        if share < ctx.min_support:
+            out.append(Failure("unsupported", i, f"{share:.0%} of its words in the passages"))
     return out
 
 
@@ -414,9 +494,7 @@ def _conflict(
     return None
 
 
-def _check_names(
-    i: int, own: _Text, cited: list[_Text], agencies: AgencyFinder | None, agency_cache: dict[int, set[str]]
-) -> list[Failure]:
+def _check_names(i: int, own: _Text, cited: list[_Text], ctx: _Context) -> list[Failure]:
     out: list[Failure] = []
     have = {a.value for t in cited for a in t.anchors["province"]} | {t.default_province for t in cited}
     seen: set[str] = set()
@@ -424,13 +502,13 @@ def _check_names(
         if a.value not in have and a.value not in seen:
             seen.add(a.value)
             out.append(Failure("province", i, own.text[a.pos : a.pos + len(a.value)]))
-    if agencies is not None:
-        mine = set(agencies(own.text))
+    if ctx.agencies is not None:
+        mine = set(ctx.agencies(own.text))
         theirs: set[str] = set()
         for t in cited:
-            if id(t) not in agency_cache:
-                agency_cache[id(t)] = set(agencies(t.text))
-            theirs |= agency_cache[id(t)]
+            if id(t) not in ctx.agency_cache:
+                ctx.agency_cache[id(t)] = set(ctx.agencies(t.text))
+            theirs |= ctx.agency_cache[id(t)]
         out.extend(Failure("agency", i, a) for a in sorted(mine - theirs))
     return out
 
