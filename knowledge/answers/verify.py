@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from core.agencies import fold_aligned
-from core.indices import INDEX_RE, PAR_FIELDS, SIPAS_COMPONENTS, index_of_match
+from core.indices import INDICES, PAR_FIELDS, SIPAS_COMPONENTS
 from core.text import nfc
 from ingest.metadata import PROVINCES
 
@@ -111,6 +111,7 @@ _DATE_RES = (
     re.compile(r"(?<![\d/.,])(\d{1,2})\s*([/.-])\s*(\d{1,2})\s*\2\s*(\d{4})(?![\d/])"),
     re.compile(r"ngay\s+(\d{1,2})\s+thang\s+(\d{1,2})\s+nam\s+(\d{4})"),
 )
+_RANGE_RE = re.compile(r"(?<![\d/.,])((?:19|20)\d\d)\s*[-–]\s*((?:19|20)\d\d)(?![\d/])")
 _MONTH_YEAR_RE = re.compile(r"thang\s+(\d{1,2})\s+nam\s+(\d{4})")
 _PAIR_RE = re.compile(rf"(?<![\d/.,])({_NUM})\s*/\s*({_NUM})(?![\d/]|[.,]\d)")
 _PERCENT_RE = re.compile(rf"(?<![\w.,/])({_NUM})\s*(?:%|phan tram)")
@@ -126,6 +127,13 @@ _PROVINCE_RE = re.compile(
 )
 _FIELDS = tuple(("PAR", i, k) for i, f in enumerate(PAR_FIELDS) for k in f.keys) + tuple(
     ("SIPAS", i, k) for i, f in enumerate(SIPAS_COMPONENTS) for k in f.keys
+)
+# The index registry's patterns, folded once, matched on folded text (many times faster than
+# INDEX_RE with IGNORECASE on the original text).
+_INDEX_FOLDED_RE = re.compile(
+    r"(?<!\w)(?=chi\s|par|sipas|papi|pci|ict|\()(?:"
+    + "|".join(f"(?P<{c}>{fold_aligned(s.pattern)})" for c, s in INDICES.items())
+    + ")"
 )
 _FIELD_RE = re.compile("|".join(f"(?P<f{n}>{re.escape(k)})" for n, (_, _, k) in enumerate(_FIELDS)))
 
@@ -156,6 +164,11 @@ def _blank_injections(folded: str) -> str:
         if _INJECTION_RE.search(folded, lo, hi):
             out[lo:hi] = " " * (hi - lo)
     return "".join(out)
+
+
+@functools.lru_cache(maxsize=8)
+def _instruction_shingles(instructions: str) -> frozenset[tuple[str, ...]]:
+    return frozenset(shingles(fold_aligned(nfc(instructions)))) if instructions else frozenset()
 
 
 def shingles(folded: str, n: int = 4) -> set[tuple[str, ...]]:
@@ -208,14 +221,14 @@ class _Scan:
     text: str
     folded: str
     figures: list[Figure] = field(default_factory=list)
-    taken: list[tuple[int, int]] = field(default_factory=list)
+    taken: bytearray = field(default_factory=bytearray)
 
     def free(self, start: int, end: int) -> bool:
-        return all(end <= s or start >= e for s, e in self.taken)
+        return not any(self.taken[start:end])
 
     def add(self, kind: str, keys: Iterable[tuple[object, ...]], start: int, end: int, raw: str) -> None:
         self.figures.append(Figure(kind, frozenset(keys), start, end, self.text[start:end] or raw))
-        self.taken.append((start, end))
+        self.taken[start:end] = b"\x01" * (end - start)
 
 
 def scan_figures(text: str, *, evidence: bool = False) -> _Scan:
@@ -224,9 +237,11 @@ def scan_figures(text: str, *, evidence: bool = False) -> _Scan:
     ``evidence``: a passage, whose sentences addressing the model are blanked first."""
     folded = fold_aligned(text)
     if evidence:
-        folded = _blank_injections(folded)
-        text = "".join(c if f != " " or c.isspace() else " " for c, f in zip(text, folded, strict=True))
-    scan = _Scan(text, folded)
+        blanked = _blank_injections(folded)
+        if blanked is not folded:
+            text = "".join(c if f != " " or c.isspace() else " " for c, f in zip(text, blanked, strict=True))
+            folded = blanked
+    scan = _Scan(text, folded, taken=bytearray(len(text)))
     f = scan.folded
     for m in _DOCNO_RE.finditer(text):
         key = ("doc_number", int(m.group(1)), m.group(2) or "", f[m.start(3) : m.end(3)])
@@ -236,6 +251,9 @@ def scan_figures(text: str, *, evidence: bool = False) -> _Scan:
             d, mo, y = (m.group(1), m.group(3), m.group(4)) if m.lastindex == 4 else m.groups()
             if scan.free(m.start(), m.end()) and 1 <= int(mo) <= 12 and 1 <= int(d) <= 31:
                 scan.add("date", [("date", int(d), int(mo), int(y))], m.start(), m.end(), m.group(0))
+    for m in _RANGE_RE.finditer(f):
+        if scan.free(m.start(), m.end()):
+            scan.add("range", [("range", m.group(1), m.group(2))], m.start(), m.end(), m.group(0))
     for m in _MONTH_YEAR_RE.finditer(f):
         if scan.free(m.start(), m.end()):
             scan.add("pair", _pair_keys("pair", m.group(1), m.group(2)), m.start(), m.end(), m.group(0))
@@ -275,24 +293,42 @@ def _comparison_spans(folded: str) -> list[tuple[int, int]]:
 
 
 def _anchors(text: str, scan: _Scan) -> dict[str, list[_Anchor]]:
-    """Labels a figure can be bound to: index or field, province, year (comparison years excluded)."""
+    """Labels a figure can be bound to: index or field, province, year, and the year it is compared
+    with (``so với năm 2021``, which is not the figure's own year)."""
     f = scan.folded
-    labels = [_Anchor(m.start(), index_of_match(m)) for m in INDEX_RE.finditer(text)]
+    labels = [_Anchor(m.start(), m.lastgroup or "") for m in _INDEX_FOLDED_RE.finditer(f)]
     for m in _FIELD_RE.finditer(f):
         code, i, _ = _FIELDS[int((m.lastgroup or "f0")[1:])]
         labels.append(_Anchor(m.start(), f"{code}:{i}"))
     provinces = [_Anchor(m.start(), m.group(0)) for m in _PROVINCE_RE.finditer(f)]
     compare = _comparison_spans(f)
-    years = [
-        _Anchor(fig.start, fig.raw)
-        for fig in scan.figures
-        if fig.kind == "year" and not any(s <= fig.start < e for s, e in compare)
-    ]
-    return {
-        "label": sorted(labels, key=lambda a: a.pos),
-        "province": provinces,
-        "year": years,
-    }
+    years, since = [], []
+    for fig in scan.figures:
+        if fig.kind == "year":
+            inside = any(s <= fig.start < e for s, e in compare)
+            (since if inside else years).append(_Anchor(fig.start, fig.raw))
+        elif fig.kind == "range":  # "giai đoạn 2021-2025": both ends anchor the figures near them
+            years += [_Anchor(fig.start, fig.raw[:4]), _Anchor(fig.end - 4, fig.raw[-4:])]
+    years.sort(key=lambda a: a.pos)
+    return {"label": sorted(labels, key=lambda a: a.pos), "province": provinces, "year": years, "since": since}
+
+
+_ROLE_BEFORE_RE = re.compile(r"(?:(xep|thu|hang|vi tri)|(dat|diem|diem so))\s*$")
+_ROLE_AFTER_RE = re.compile(r"\s*(?:(diem)|(tinh|thanh pho|dia phuong|ca nuoc|toan quoc)|([^\W\d_]+))")
+
+
+def _role(folded: str, fig: Figure) -> str | None:
+    """How a pair is written: a score (``đạt 9,26/10 điểm``), a rank (``xếp thứ 25/63 tỉnh``) or a
+    count (``còn 7/16 chỉ tiêu``)."""
+    if fig.kind != "pair":
+        return None
+    m = _ROLE_BEFORE_RE.search(folded[max(0, fig.start - 16) : fig.start])
+    if m:
+        return "rank" if m.group(1) else "score"
+    m = _ROLE_AFTER_RE.match(folded, fig.end)
+    if m:
+        return "score" if m.group(1) else "rank" if m.group(2) else "count"
+    return None
 
 
 def _bounds(breaks: list[int], pos: int, length: int) -> tuple[int, int]:
@@ -339,11 +375,37 @@ class _Text:
         n = len(self.text)
         c_lo, c_hi = _bounds(self.clause_breaks, fig.start, n)
         s_lo, s_hi = _bounds(self.sentence_breaks, fig.start, n)
+        since_after = [a for a in self.anchors["since"] if fig.end <= a.pos < c_hi]
         return {
             "label": _nearest(self.anchors["label"], fig.start, c_lo, c_hi),
+            "role": _role(self.scan.folded, fig),
             "province": _nearest(self.anchors["province"], fig.start, s_lo, s_hi) or self.default_province,
             "year": _nearest(self.anchors["year"], fig.start, s_lo, s_hi),
+            "since": since_after[0].value if since_after else _nearest(self.anchors["since"], fig.start, c_lo, fig.start),
+            "link": self.link(fig),
         }
+
+    def link(self, fig: Figure) -> str | None:
+        """A document number's date (``số 81/BC-SNV ngày 05/8/2025``), or a date's document number."""
+        if fig.kind == "doc_number":
+            near = [g for g in self.scan.figures if g.kind == "date" and 0 <= g.start - fig.end <= 20]
+        elif fig.kind == "date":
+            near = [g for g in self.scan.figures if g.kind == "doc_number" and 0 <= fig.start - g.end <= 20]
+        else:
+            return None
+        return repr(sorted(near[0].keys, key=repr)) if near else None
+
+    def years_near(self, fig: Figure, *, wide: bool = False) -> set[str]:
+        """Years written about a figure: in its clause (``wide``: its sentence), between the document
+        numbers before and after it (a list of plans names each one's years after its number)."""
+        lo, hi = _bounds(self.sentence_breaks if wide else self.clause_breaks, fig.start, len(self.text))
+        for g in self.scan.figures:
+            if g.kind == "doc_number" and not (g.start <= fig.start < g.end + 25):
+                if g.end <= fig.start:
+                    lo = max(lo, g.end)
+                elif g.start > fig.start:
+                    hi = min(hi, g.start)
+        return {a.value for a in self.anchors["year"] if lo <= a.pos < hi}
 
     @functools.cached_property
     def words(self) -> set[str]:
@@ -376,7 +438,7 @@ def verify(
         {s.number: _Text.of(s.text, s.province, evidence=True) for s in sources},
         asked or Asked(),
         agencies,
-        shingles(fold_aligned(nfc(instructions))) if instructions else set(),
+        _instruction_shingles(instructions),
         min_support,
     )
     if not sentences or not any(s.text.strip() for s in sentences):
@@ -392,7 +454,7 @@ class _Context:
     texts: dict[int, _Text]
     asked: Asked
     agencies: AgencyFinder | None
-    instructions: set[tuple[str, ...]]
+    instructions: frozenset[tuple[str, ...]]
     min_support: float
     agency_cache: dict[int, set[str]] = field(default_factory=dict)
 
@@ -431,17 +493,25 @@ def _check_words(i: int, own: _Text, cited: list[_Text], ctx: _Context) -> list[
 
 def _check_figure(fig: Figure, own: _Text, cited: list[_Text], asked: Asked) -> str | None:
     if fig.kind == "year":
-        years = {k for t in cited for k in t.values("year") | t.values("number")}
-        dated = {("number", str(k[3])) for t in cited for k in t.values("date")}
-        return None if fig.keys & (years | dated) else "year"
-    if fig.kind == "date":
-        return None if any(_date_in(fig, t) for t in cited) else "date"
-    if fig.kind == "doc_number":
-        return None if any(fig.keys & t.values("doc_number") for t in cited) else "doc_number"
+        return _check_year(fig, own, cited)
     occurrences = [(t, g) for t in cited for g in t.scan.figures if _same(fig, g)]
     if not occurrences:
-        return _pair_kind(fig) if fig.kind == "pair" else fig.kind
+        if fig.kind == "date" and any(_date_in(fig, t) for t in cited):
+            return None
+        if fig.kind == "pair":
+            return _pair_kind(fig)
+        return "year" if fig.kind == "range" else fig.kind
     return _check_binding(fig, own, occurrences, asked)
+
+
+def _check_year(fig: Figure, own: _Text, cited: list[_Text]) -> str | None:
+    """A year must be in the passages; a year the sentence compares with must be one they compare with."""
+    if any(a.pos == fig.start for a in own.anchors["since"]):
+        since = {a.value for t in cited for a in t.anchors["since"]}
+        return None if fig.raw in since else "year"
+    years = {k for t in cited for k in t.values("year") | t.values("number")}
+    dated = {("number", str(k[3])) for t in cited for k in t.values("date")}
+    return None if fig.keys & (years | dated) else "year"
 
 
 def _same(fig: Figure, other: Figure) -> bool:
@@ -453,44 +523,52 @@ def _same(fig: Figure, other: Figure) -> bool:
 
 
 def _date_in(fig: Figure, t: _Text) -> bool:
-    if fig.keys & t.values("date"):
-        return True
-    (_, d, m, y), = fig.keys
-    # "31/7" in a passage that names the year elsewhere
+    """``31/7/2023`` in a sentence, ``31/7`` in a passage that names 2023 elsewhere."""
+    ((_, d, m, y),) = fig.keys
     return bool(t.values("pair") & _pair_keys("pair", str(d), str(m))) and ("number", str(y)) in t.values("year")
 
 
 def _check_binding(fig: Figure, own: _Text, occurrences: list[tuple[_Text, Figure]], asked: Asked) -> str | None:
-    """The figure must be stated somewhere in the passages for the same label, province and year."""
-    if fig.kind not in _BOUND_KINDS:
-        return None
+    """The figure must be stated somewhere in the passages for the same index or field, role, province,
+    year and comparison year; a document number with the same date."""
     claim = own.bind(fig)
     implicit = {"province": claim["province"] is None, "year": claim["year"] is None}
-    if claim["province"] is None and asked.province:
-        claim["province"] = fold_aligned(asked.province)
-    asked_years = {str(y) for y in asked.years}
+    asked_years: set[str] = set()
+    if fig.kind in _BOUND_KINDS:
+        if claim["province"] is None and asked.province:
+            claim["province"] = fold_aligned(asked.province)
+        asked_years = {str(y) for y in asked.years}
+    else:  # identifiers: only what the sentence itself says about them
+        claim = {"province": claim["province"], "link": claim["link"]}
+    identifier = fig.kind in ("date", "doc_number")
+    claim_years = own.years_near(fig)
     reasons: list[str] = []
     for t, g in occurrences:
-        where = t.bind(g)
-        bad = _conflict(claim, where, asked_years, implicit)
+        bad = _conflict(claim, t.bind(g), asked_years, implicit)
+        if bad is None and claim_years:
+            there = t.years_near(g, wide=not identifier)
+            bad = "year" if there and not claim_years <= there else None
         if bad is None:
             return None
-        reasons.append(bad)
+        reasons.append(fig.kind if bad == "link" else bad)
     return reasons[0]
 
 
 def _conflict(
     claim: dict[str, str | None], where: dict[str, str | None], asked_years: set[str], implicit: dict[str, bool]
 ) -> str | None:
-    if claim["label"] and where["label"] and claim["label"] != where["label"]:
-        return "label"
-    if claim["province"] and where["province"] and claim["province"] != where["province"]:
+    for family in ("label", "role", "link"):
+        if claim.get(family) and where[family] and claim[family] != where[family]:
+            return "label" if family == "role" else family
+    if claim.get("province") and where["province"] and claim["province"] != where["province"]:
         return "other_province" if implicit["province"] else "province"
-    if where["year"]:
+    if where["year"] and "year" in claim:
         if claim["year"] and claim["year"] != where["year"]:
             return "year"
         if claim["year"] is None and asked_years and where["year"] not in asked_years:
             return "other_year"
+    if claim.get("since") and where["since"] and claim["since"] != where["since"]:
+        return "year"
     return None
 
 
