@@ -216,10 +216,11 @@ class Composer:
 def _classify(exc: Exception) -> GenerationFailed:
     """An OpenAI client error as a fallback reason."""
     name = type(exc).__name__
+    kinds = {cls.__name__ for cls in type(exc).__mro__}  # LangChain wraps the OpenAI client's errors
     status = getattr(exc, "status_code", None)
-    if name in ("APITimeoutError", "ReadTimeout", "TimeoutException"):
+    if kinds & {"APITimeoutError", "ReadTimeout", "TimeoutException"}:
         return GenerationFailed("timeout", str(exc))
-    if name in ("APIConnectionError", "ConnectError"):
+    if kinds & {"APIConnectionError", "ConnectError"}:
         return GenerationFailed("unavailable", str(exc))
     if status == 400 and "response_format" in str(exc):
         return GenerationFailed("schema_refused", str(exc))
