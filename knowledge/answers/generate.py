@@ -173,7 +173,7 @@ class Composer:
                 self._model = ChatOpenAI(
                     base_url=self.settings.base_url,
                     model=self.settings.model or "default",
-                    api_key=key,  # type: ignore[arg-type]
+                    api_key=key,
                     timeout=self.settings.timeout_s,
                     max_retries=0,
                     temperature=0,

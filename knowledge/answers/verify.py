@@ -26,6 +26,7 @@ passage (well under 5 ms for an answer, see ``benchmarks/verify_check.py``).
 from __future__ import annotations
 
 import functools
+import itertools
 import logging
 import re
 from collections import Counter
@@ -147,11 +148,12 @@ _INJECTION_RE = re.compile(
     r"|(?:gui|noi voi)\s+(?:tro ly|mo hinh|chatbot|ai)\b|(?:tro ly|mo hinh|chatbot)\s+(?:ai\s+)?(?:hay|phai)\b"
 )
 _WORD_RE = re.compile(r"[^\W\d_]+")
-STOPWORDS = frozenset(
+_STOP = (
     "la va cua co duoc cac nhung voi trong theo cho nay do thi da se cung nhu tai ve tu den nen vi "
     "mot hai khi ma de o ra vao len con rat hon nhat bi boi cu the ngoai dong thoi tren duoi sau truoc "
-    "nam ngay thang tinh".split()
+    "nam ngay thang tinh"
 )
+STOPWORDS = frozenset(_STOP.split())
 
 
 def _blank_injections(folded: str) -> str:
@@ -160,7 +162,7 @@ def _blank_injections(folded: str) -> str:
         return folded
     out = list(folded)
     bounds = [0, *(m.end() for m in _SENT_BREAK_RE.finditer(folded)), len(folded)]
-    for lo, hi in zip(bounds, bounds[1:], strict=False):
+    for lo, hi in itertools.pairwise(bounds):
         if _INJECTION_RE.search(folded, lo, hi):
             out[lo:hi] = " " * (hi - lo)
     return "".join(out)
@@ -302,7 +304,8 @@ def _anchors(text: str, scan: _Scan) -> dict[str, list[_Anchor]]:
         labels.append(_Anchor(m.start(), f"{code}:{i}"))
     provinces = [_Anchor(m.start(), m.group(0)) for m in _PROVINCE_RE.finditer(f)]
     compare = _comparison_spans(f)
-    years, since = [], []
+    years: list[_Anchor] = []
+    since: list[_Anchor] = []
     for fig in scan.figures:
         if fig.kind == "year":
             inside = any(s <= fig.start < e for s, e in compare)
