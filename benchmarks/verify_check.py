@@ -33,19 +33,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from core.text import fold, nfc, split_sentences  # noqa: E402
+
 from ingest.metadata import PROVINCES  # noqa: E402
 from ingest.pipeline import expand_paths, parse_file  # noqa: E402
+from knowledge.answers.figures import number_values, scan_figures  # noqa: E402
 from knowledge.answers.generate import SYSTEM_PROMPT  # noqa: E402
-from knowledge.answers.verify import (  # noqa: E402
-    Asked,
-    GenSentence,
-    Source,
-    Verdict,
-    asked_of,
-    number_values,
-    scan_figures,
-    verify,
-)
+from knowledge.answers.verify import Asked, GenSentence, Source, Verdict, asked_of, verify  # noqa: E402
 
 LEADS = ("", "Theo văn bản, ", "Cụ thể, ", "Kết quả cho thấy ")
 FIGURE_KINDS = {"pair", "percent", "rank_change", "number", "date", "doc_number"}

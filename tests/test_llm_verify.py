@@ -6,8 +6,9 @@ import time
 
 import pytest
 
+from knowledge.answers.figures import number_values
 from knowledge.answers.generate import SYSTEM_PROMPT
-from knowledge.answers.verify import Asked, GenSentence, Source, asked_of, number_values, verify
+from knowledge.answers.verify import Asked, GenSentence, Source, asked_of, verify
 
 HY = (
     "Thông báo kết luận Hội nghị đánh giá kết quả năm 2022\n"

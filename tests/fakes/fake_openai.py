@@ -83,70 +83,8 @@ class FakeOpenAI:
 
     # ------------------------------------------------------------------ HTTP
     def start(self) -> FakeOpenAI:
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def _send(self, status: int, body: bytes) -> None:
-                try:
-                    self.send_response(status)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(body)))
-                    self.end_headers()
-                    self.wfile.write(body)
-                except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeout)
-                    pass
-
-            def _authorised(self) -> bool:
-                if self.headers.get("Authorization") == f"Bearer {fake.api_key}":
-                    return True
-                self._send(401, b'{"error": {"message": "invalid api key", "type": "invalid_request_error"}}')
-                return False
-
-            def do_GET(self) -> None:
-                if not self._authorised():
-                    return
-                if self.path.rstrip("/") == "/v1/models":
-                    body = {"object": "list", "data": [{"id": fake.model, "object": "model", "owned_by": "local"}]}
-                    self._send(200, json.dumps(body).encode())
-                else:
-                    self._send(404, b'{"error": {"message": "not found"}}')
-
-            def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
-                if not self._authorised():
-                    return
-                if self.path.rstrip("/") != "/v1/chat/completions":
-                    self._send(404, b'{"error": {"message": "not found"}}')
-                    return
-                request = json.loads(body or b"{}")
-                with fake.lock:
-                    fake.requests.append(request)
-                if "response_format" in request and not fake.accepts_schema:
-                    self._send(400, b'{"error": {"message": "response_format is not supported", "type": "invalid_request_error"}}')
-                    return
-                reply = fake.answer(request)
-                if reply.delay:
-                    time.sleep(reply.delay)
-                if reply.raw is not None:
-                    self._send(reply.status, reply.raw)
-                elif reply.status != 200:
-                    self._send(reply.status, json.dumps({"error": {"message": "server error"}}).encode())
-                else:
-                    self._send(200, json.dumps(fake.completion(request, reply), ensure_ascii=False).encode())
-
-        class Server(ThreadingHTTPServer):
-            daemon_threads = True
-
-            def handle_error(self, request: Any, client_address: Any) -> None:
-                pass  # clients that time out and hang up
-
-        self._server = Server(("127.0.0.1", 0), Handler)
+        handler = type("BoundHandler", (_Handler,), {"fake": self})
+        self._server = _Server(("127.0.0.1", 0), handler)
         self.port = self._server.server_address[1]
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
@@ -155,3 +93,68 @@ class FakeOpenAI:
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # clients that time out and hang up
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    fake: FakeOpenAI
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+    def _send(self, status: int, body: bytes) -> None:
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeout)
+            pass
+
+    def _authorised(self) -> bool:
+        if self.headers.get("Authorization") == f"Bearer {self.fake.api_key}":
+            return True
+        self._send(401, b'{"error": {"message": "invalid api key", "type": "invalid_request_error"}}')
+        return False
+
+    def do_GET(self) -> None:
+        if not self._authorised():
+            return
+        if self.path.rstrip("/") == "/v1/models":
+            body = {"object": "list", "data": [{"id": self.fake.model, "object": "model", "owned_by": "local"}]}
+            self._send(200, json.dumps(body).encode())
+        else:
+            self._send(404, b'{"error": {"message": "not found"}}')
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        if not self._authorised():
+            return
+        if self.path.rstrip("/") != "/v1/chat/completions":
+            self._send(404, b'{"error": {"message": "not found"}}')
+            return
+        fake = self.fake
+        request = json.loads(body or b"{}")
+        with fake.lock:
+            fake.requests.append(request)
+        if "response_format" in request and not fake.accepts_schema:
+            self._send(400, b'{"error": {"message": "response_format is not supported", "type": "invalid_request_error"}}')
+            return
+        reply = fake.answer(request)
+        if reply.delay:
+            time.sleep(reply.delay)
+        if reply.raw is not None:
+            self._send(reply.status, reply.raw)
+        elif reply.status != 200:
+            self._send(reply.status, json.dumps({"error": {"message": "server error"}}).encode())
+        else:
+            self._send(200, json.dumps(fake.completion(request, reply), ensure_ascii=False).encode())
