@@ -33,7 +33,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from core.text import fold, nfc, split_sentences  # noqa: E402
-
 from ingest.metadata import PROVINCES  # noqa: E402
 from ingest.pipeline import expand_paths, parse_file  # noqa: E402
 from knowledge.answers.figures import number_values, scan_figures  # noqa: E402

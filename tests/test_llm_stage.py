@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from core.settings import LlmSettings
 from pydantic import SecretStr
 
+from core.settings import LlmSettings
 from knowledge.answers.llm_stage import GenerativeStage, OutcomeStats
 from knowledge.answers.verify import Asked, Source
 from tests.fakes.fake_openai import FakeOpenAI, Reply, sentences_json

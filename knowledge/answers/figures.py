@@ -20,7 +20,6 @@ from decimal import Decimal, InvalidOperation
 from core.agencies import fold_aligned
 from core.indices import INDICES, PAR_FIELDS, SIPAS_COMPONENTS
 from core.text import nfc
-
 from ingest.metadata import PROVINCES
 
 logger = logging.getLogger(__name__)
@@ -343,14 +342,19 @@ class Scanned:
         return repr(sorted(near[0].keys, key=repr)) if near else None
 
     def years_near(self, fig: Figure, *, wide: bool = False) -> set[str]:
-        """Years written about a figure: in its clause (``wide``: its sentence), between the document
-        numbers before and after it (a list of plans names each one's years after its number)."""
+        """Years written about a figure: in its clause (``wide``: its sentence), up to the next document
+        number; after a document number, from the figure on (a list of plans names each one's years
+        after its number)."""
         lo, hi = _bounds(self.sentence_breaks if wide else self.clause_breaks, fig.start, len(self.text))
+        own = fig.start
         for g in self.scan.figures:
-            if g.kind == "doc_number" and not (g.start <= fig.start < g.end + 25):
-                if g.end <= fig.start:
-                    lo = max(lo, g.end)
-                elif g.start > fig.start:
+            if g.kind == "doc_number" and g.start <= fig.start < g.end + 25:
+                own = min(own, g.start)  # a date belongs to the number just before it
+        for g in self.scan.figures:
+            if g.kind == "doc_number" and lo <= g.start < hi and g.start != own:
+                if g.end <= own:
+                    lo = max(lo, own)
+                elif g.start > own:
                     hi = min(hi, g.start)
         return {a.value for a in self.anchors["year"] if lo <= a.pos < hi}
 

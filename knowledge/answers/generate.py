@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from core.errors import CchcError
 from core.settings import LlmSettings
 from core.text import fold, nfc
-
 from knowledge.answers.verify import GenSentence, Source
 
 logger = logging.getLogger(__name__)

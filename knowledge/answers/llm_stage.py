@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from core.settings import LlmSettings
-
 from knowledge.answers.generate import SYSTEM_PROMPT, Composer, GenerationFailed, is_no_information
 from knowledge.answers.verify import AgencyFinder, Asked, GenSentence, Source, Verdict, verify
 

@@ -33,7 +33,6 @@ from dataclasses import dataclass, field
 
 from core.agencies import fold_aligned
 from core.text import nfc
-
 from knowledge.answers.figures import (
     CITE_MARK_RE,
     PROVINCE_RE,
