@@ -230,3 +230,22 @@ def _classify(exc: Exception) -> GenerationFailed:
         return GenerationFailed("malformed", f"{name}: {exc}")
     logger.warning("unexpected error from the LLM client: %s", name, exc_info=True)
     return GenerationFailed("error", name)
+
+
+def probe(settings: LlmSettings) -> tuple[bool, str]:
+    """Whether the endpoint answers ``GET /models`` (a cheap call every OpenAI-compatible server has)."""
+    import httpx
+
+    if not settings.base_url:
+        return False, "thiếu llm.base_url"
+    key = settings.api_key.get_secret_value() if settings.api_key else "none"
+    url = settings.base_url.rstrip("/") + "/models"
+    try:
+        r = httpx.get(url, headers={"Authorization": f"Bearer {key}"}, timeout=min(5.0, settings.timeout_s))
+    except httpx.HTTPError as exc:
+        return False, f"không kết nối được {settings.base_url} ({type(exc).__name__})"
+    if r.status_code == 401:
+        return False, "máy chủ mô hình từ chối khóa API (CCHC_LLM__API_KEY)"
+    if r.status_code >= 400:
+        return False, f"máy chủ mô hình trả lỗi HTTP {r.status_code}"
+    return True, f"máy chủ mô hình trả lời tại {settings.base_url}"

@@ -10,22 +10,30 @@ checked sentences, or ``extractive`` with the reason the caller keeps its extrac
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import fcntl
 import json
 import logging
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from core.agencies import Registry
 from core.settings import LlmSettings
 from knowledge.answers.generate import SYSTEM_PROMPT, Composer, GenerationFailed, is_no_information
-from knowledge.answers.verify import AgencyFinder, Asked, GenSentence, Source, Verdict, verify
+from knowledge.answers.types import Answer, Citation
+from knowledge.answers.verify import AgencyFinder, Asked, GenSentence, Source, Verdict, asked_of, verify
+from knowledge.store.documents import PassageRecord
 
 logger = logging.getLogger(__name__)
 
 STATS_FILE = "llm_outcomes.json"
+# Answerers whose answers are passages composed into sentences; structured answers (index results,
+# tasks, duties, summaries) are exact already and are never rewritten.
+GENERATIVE_ANSWERERS = frozenset({"passages"})
+NOTE_MARK = "\n\nLưu ý: "
 
 
 @dataclass(frozen=True)
@@ -106,18 +114,42 @@ class OutcomeStats:
 
 # --------------------------------------------------------------------------- the stage
 class GenerativeStage:
-    def __init__(
-        self, settings: LlmSettings, stats_path: Path | None = None, agencies: AgencyFinder | None = None
-    ) -> None:
+    def __init__(self, settings: LlmSettings, stats_path: Path | None = None) -> None:
         self.settings = settings
         self.composer = Composer(settings)
         self.stats = OutcomeStats(stats_path)
-        self.agencies = agencies
 
-    def run(self, question: str, sources: list[Source], asked: Asked) -> Outcome:
+    def apply(
+        self,
+        answer: Answer,
+        passages: Callable[[Iterable[int]], list[PassageRecord]],
+        registry: Registry | None = None,
+        home_province: str | None = None,
+    ) -> Answer:
+        """THE hook: the generated form of a passage answer when the model's answer passes the check,
+        else ``answer`` unchanged (mode ``extractive``). Never raises."""
+        if answer.refused or answer.answered_by not in GENERATIVE_ANSWERERS:
+            return answer
+        try:
+            sources, citations = evidence_of(answer, passages)
+            finder = _agency_finder(registry) if registry is not None else None
+            outcome = self.run(answer.question, sources, asked_of(answer.question, home_province), finder)
+        except Exception:  # a bug here must cost the fluent answer, never the answer
+            logger.exception("generated-answer stage failed")
+            self.stats.record(Outcome("extractive", reason="error"))
+            return answer
+        if outcome.mode != "generated":
+            return answer
+        note = answer.text[answer.text.index(NOTE_MARK) :] if NOTE_MARK in answer.text else ""
+        return dataclasses.replace(
+            answer, text=outcome.text() + note, citations=citations, mode="generated", verified=True,
+            took_ms=answer.took_ms + outcome.took_ms,
+        )
+
+    def run(self, question: str, sources: list[Source], asked: Asked, agencies: AgencyFinder | None = None) -> Outcome:
         """Ask the model and check its answer; any failure is an ``extractive`` outcome."""
         t0 = time.perf_counter()
-        outcome = self._run(question, sources, asked)
+        outcome = self._run(question, sources, asked, agencies)
         outcome = Outcome(outcome.mode, outcome.sentences, outcome.reason, outcome.verdict, (time.perf_counter() - t0) * 1000)
         self.stats.record(outcome)
         if outcome.mode == "generated":
@@ -126,7 +158,7 @@ class GenerativeStage:
             logger.info("generated answer fell back to extractive: %s (%.0f ms)", outcome.reason, outcome.took_ms)
         return outcome
 
-    def _run(self, question: str, sources: list[Source], asked: Asked) -> Outcome:
+    def _run(self, question: str, sources: list[Source], asked: Asked, agencies: AgencyFinder | None) -> Outcome:
         if not sources:
             return Outcome("extractive", reason="no_passages")
         try:
@@ -136,9 +168,37 @@ class GenerativeStage:
             return Outcome("extractive", reason=exc.reason)
         if is_no_information(sentences):
             return Outcome("extractive", tuple(sentences), reason="no_information")
-        verdict = verify(sentences, sources, asked, self.agencies, instructions=SYSTEM_PROMPT)
+        verdict = verify(sentences, sources, asked, agencies, instructions=SYSTEM_PROMPT)
         if not verdict.ok:
             first = verdict.failures[0]
             logger.debug("generated answer rejected: %s", dict(verdict.reasons()))
             return Outcome("extractive", tuple(sentences), reason=f"verify:{first.reason}", verdict=verdict)
         return Outcome("generated", tuple(sentences), verdict=verdict)
+
+
+def evidence_of(
+    answer: Answer, passages: Callable[[Iterable[int]], list[PassageRecord]]
+) -> tuple[list[Source], list[Citation]]:
+    """The passages an extractive answer cites, numbered from 1 in citation order, and for each the
+    citation a generated sentence's ``[n]`` maps to (the extractive answer's own)."""
+    firsts: dict[int, Citation] = {}
+    for c in answer.citations:
+        if c.passage_id is not None and c.passage_id not in firsts:
+            firsts[c.passage_id] = c
+    records = {p.id: p for p in passages(firsts)}
+    sources: list[Source] = []
+    citations: list[Citation] = []
+    for pid, citation in firsts.items():
+        p = records.get(pid)
+        if p is None:
+            continue
+        sources.append(Source(len(sources) + 1, f"{p.document}\n{p.section}\n{p.text}", p.province))
+        citations.append(citation)
+    return sources, citations
+
+
+def _agency_finder(registry: Registry) -> AgencyFinder:
+    def find(text: str) -> set[str]:
+        return {str(m.agency_id) for m in registry.mentions(text)}
+
+    return find
