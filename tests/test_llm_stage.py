@@ -165,3 +165,18 @@ def test_counts_are_shared_through_the_file(fake: FakeOpenAI, tmp_path: Path) ->
     assert stats.generated == 1 and stats.fallbacks == {"http_error": 2}
     assert abs(stats.fallback_rate() - 2 / 3) < 1e-9
     assert json.loads((tmp_path / "llm_outcomes.json").read_text())["fallbacks"] == {"http_error": 2}
+
+
+def test_thoughts_and_prose_around_the_json_are_ignored(fake: FakeOpenAI, tmp_path: Path) -> None:
+    body = sentences_json(("Năm 2022, Chỉ số PAR INDEX xếp thứ 12/63.", [1]))
+    fake.script(Reply(content=f"<think>Người dùng hỏi về PAR INDEX 13/63...</think>\nĐây là câu trả lời: {body}"))
+    out = stage_for(fake, tmp_path).run(QUESTION, SOURCES, ASKED)
+    assert out.verified and out.sentences[0].text.endswith("12/63.")
+
+
+def test_missing_client_package_falls_back(fake: FakeOpenAI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "langchain_openai", None)  # import fails as in a base install
+    out = stage_for(fake, tmp_path).run(QUESTION, SOURCES, ASKED)
+    assert (out.mode, out.reason) == ("extractive", "not_installed") and fake.requests == []

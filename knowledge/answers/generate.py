@@ -100,18 +100,22 @@ def user_prompt(question: str, sources: list[Source], *, json_format: bool) -> s
 
 # --------------------------------------------------------------------------- parsing
 _FENCE_RE = re.compile(r"^\s*```(?:json)?\s*|\s*```\s*$")
+_THINK_RE = re.compile(r"<think>.*?</think>", re.S)  # reasoning models (Qwen3) may prepend their thoughts
 _MARKS_RE = re.compile(r"\[\s*(\d+(?:\s*[,;]\s*\d+)*)\s*\]")
 _LINE_SPLIT_RE = re.compile(r"(?<=[.!?…])\s+(?=\S)|\n+")
 
 
 def parse_answer(content: str, *, json_expected: bool) -> list[GenSentence]:
     """The model's sentences: from the JSON answer, or from plain text with ``[n]`` markers."""
-    text = _FENCE_RE.sub("", content or "").strip()
+    text = _FENCE_RE.sub("", _THINK_RE.sub("", content or "")).strip()
     if not text:
         raise GenerationFailed("malformed", "empty answer")
     if text.startswith("{"):
         return _parse_json(text)
     if json_expected:
+        start, end = text.find('{"sentences"'), text.rfind("}")
+        if 0 <= start < end:  # the object inside a sentence of prose
+            return _parse_json(text[start : end + 1])
         raise GenerationFailed("malformed", "answer is not JSON")
     return _parse_text(text)
 
