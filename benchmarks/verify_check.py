@@ -84,7 +84,8 @@ def reword(sentence: str, rng: random.Random, province: str | None) -> str:
         sentence = f"{m.group(2)[0].upper()}{m.group(2)[1:].rstrip('.;:,')} trong {m.group(1).lower()}"
     if province and rng.random() < 0.25 and fold(province) not in fold(sentence):
         sentence = f"Tại tỉnh {province}, {sentence[0].lower()}{sentence[1:]}"
-    s = rng.choice(LEADS) + (sentence[0].lower() + sentence[1:] if rng.random() < 0.5 and sentence[:1].isupper() and not sentence[:2].isupper() else sentence)
+    lower = rng.random() < 0.5 and sentence[:1].isupper() and not sentence[:2].isupper()
+    s = rng.choice(LEADS) + (sentence[0].lower() + sentence[1:] if lower else sentence)
     if rng.random() < 0.4:
         s = re.sub(r"(?<![\d.,/])0(\d)(?!\d)", r"\1", s)  # 03 bậc -> 3 bậc, 05/8 -> 5/8
     if rng.random() < 0.3:
