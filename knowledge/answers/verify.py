@@ -7,10 +7,11 @@ passes only when, sentence by sentence:
 - every figure it states (number, percentage, date, rank ``12/63``, score ``83,52/100``, rank change
   ``giảm 03 bậc``, document number ``118/2025/NĐ-CP``) is written in its cited passages, after
   normalising decimal comma/dot, thousands dots, leading zeros and date forms;
-- each such figure is stated for the same index or field, the same province and the same year as
-  where the passage states it (the nearest label before it; a comparison year ``so với năm 2021``
-  is not the figure's year). A sentence that names no province or year presents the figure as the
-  one asked, so the question's province and years are used instead;
+- each such figure is stated for the same index or field, role (score, rank, count), province,
+  year and comparison year as where the passage states it (the nearest label; a comparison year
+  ``so với năm 2021`` is not the figure's year); a document number keeps its date and the years
+  written about it. A sentence that names no province or year presents the figure as the one
+  asked, so the question's province and years are used instead;
 - every year, province and agency it names is named in its cited passages;
 - most of its words are words of its cited passages (``min_support``), and it repeats no run of
   words of the model's own instructions.
