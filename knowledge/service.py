@@ -194,4 +194,6 @@ class Knowledge:
         return feedback.export(self.db, rated_only=rated_only)
 
     def close(self) -> None:
+        if self._llm is not None:
+            self._llm.composer.close()
         self.db.dispose()

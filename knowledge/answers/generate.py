@@ -186,6 +186,10 @@ class Composer:
                 )
             return self._model
 
+    def close(self) -> None:
+        """Stop the worker threads (a request past its deadline finishes on its own HTTP timeout)."""
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
     def compose(self, question: str, sources: list[Source]) -> list[GenSentence]:
         """The model's cited sentences, within ``timeout_s`` in total (a refused JSON schema is
         retried once as plain text in the time left)."""
