@@ -152,10 +152,11 @@ class GenerativeStage:
         outcome = self._run(question, sources, asked, agencies)
         outcome = Outcome(outcome.mode, outcome.sentences, outcome.reason, outcome.verdict, (time.perf_counter() - t0) * 1000)
         self.stats.record(outcome)
+        rate = f"fallback rate {self.stats.fallback_rate():.0%} of {self.stats.total} in this process"
         if outcome.mode == "generated":
-            logger.info("generated answer verified (%d sentences, %.0f ms)", len(outcome.sentences), outcome.took_ms)
+            logger.info("generated answer verified (%d sentences, %.0f ms; %s)", len(outcome.sentences), outcome.took_ms, rate)
         else:
-            logger.info("generated answer fell back to extractive: %s (%.0f ms)", outcome.reason, outcome.took_ms)
+            logger.info("generated answer fell back to extractive: %s (%.0f ms; %s)", outcome.reason, outcome.took_ms, rate)
         return outcome
 
     def _run(self, question: str, sources: list[Source], asked: Asked, agencies: AgencyFinder | None) -> Outcome:
