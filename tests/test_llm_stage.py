@@ -180,3 +180,14 @@ def test_missing_client_package_falls_back(fake: FakeOpenAI, tmp_path: Path, mon
     monkeypatch.setitem(sys.modules, "langchain_openai", None)  # import fails as in a base install
     out = stage_for(fake, tmp_path).run(QUESTION, SOURCES, ASKED)
     assert (out.mode, out.reason) == ("extractive", "not_installed") and fake.requests == []
+
+
+def test_logs_show_the_reason_and_the_rate(fake: FakeOpenAI, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    fake.script(Reply(status=500), Reply(content=sentences_json(("Năm 2022, Chỉ số PAR INDEX xếp thứ 12/63.", [1]))))
+    stage = stage_for(fake, tmp_path)
+    with caplog.at_level("INFO", logger="knowledge.answers.llm_stage"):
+        stage.run(QUESTION, SOURCES, ASKED)
+        stage.run(QUESTION, SOURCES, ASKED)
+    assert "fell back to extractive: http_error" in caplog.text and "fallback rate 100% of 1" in caplog.text
+    assert "fallback rate 50% of 2" in caplog.text
+    assert QUESTION not in caplog.text  # user messages are not logged at INFO
