@@ -85,6 +85,7 @@ class LlmSettings(BaseModel):
     model: str | None = None
     api_key: SecretStr | None = None
     timeout_s: float = Field(30.0, gt=0, le=600, description="total time for the model's answer; slower = extractive")
+    max_passages: int = Field(4, ge=1, le=12, description="passages sent: the extractive answer's, then retrieved ones")
 
 
 class ChannelSettings(BaseModel):

@@ -122,7 +122,7 @@ class Knowledge:
         stage = self._llm_stage()
         if stage is None:
             return answer
-        return stage.apply(answer, self._passages, load_registry(self.db), self.settings.province)
+        return stage.apply(answer, self._passages, load_registry(self.db), self.settings.province, self._related)
 
     def _llm_stage(self) -> GenerativeStage | None:
         """The optional generated-answer stage (``llm.enabled``; docs/llm.md), built once."""
@@ -132,6 +132,9 @@ class Knowledge:
             if self._llm is None:
                 self._llm = GenerativeStage(self.settings.llm, self.settings.home / STATS_FILE)
             return self._llm
+
+    def _related(self, question: str) -> list[docstore.PassageRecord]:
+        return [h.passage for h in self.search(question, self.settings.llm.max_passages)]
 
     def _passages(self, ids: Iterable[int]) -> list[docstore.PassageRecord]:
         wanted = set(ids)

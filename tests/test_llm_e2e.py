@@ -139,3 +139,39 @@ def test_base_install_does_not_import_the_model_client(cli_home: Path) -> None:
     out = subprocess.run([sys.executable, "-c", "import json; " + code], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout.strip().splitlines()[-1]) == []
+
+
+def _two_passage_model(request: dict[str, Any]) -> Reply:
+    """Combines the passage that answers with a sentence of another, retrieved passage."""
+    user = request["messages"][-1]["content"]
+    blocks = re.findall(r'<doan so="(\d+)">\n(.*?)\n</doan>', user, re.S)
+    picked: list[tuple[str, list[int]]] = []
+    for num, body in blocks:
+        body = body.split("\n", 2)[-1].replace("\n", " ")
+        for sentence in re.split(r"(?<=[.;:])\s+", body):
+            want = r"01/7/2025" if not picked else r"\d"
+            if re.search(want, sentence) and 30 < len(sentence) < 800 and (not picked or int(num) != picked[0][1][0]):
+                picked.append((sentence.rstrip(".;:") + ".", [int(num)]))
+                break
+        if len(picked) == 2:
+            break
+    return Reply(content=sentences_json(*picked))
+
+
+def test_generated_answer_can_combine_a_retrieved_passage(corpus_settings: Settings, fake: FakeOpenAI) -> None:
+    from knowledge.service import Knowledge
+
+    fake.responder = _two_passage_model
+    kn = Knowledge(llm_settings(corpus_settings, fake))
+    try:
+        answer = kn.ask(PASSAGE_Q)
+        records = {p.id: p for p in kn.retriever.passages}
+    finally:
+        kn.close()
+    user = fake.requests[0]["messages"][-1]["content"]
+    assert len(re.findall(r'<doan so="\d+">', user)) == 4  # llm.max_passages
+    assert answer.mode == "generated" and answer.verified, answer.text
+    assert re.findall(r"\[(\d)\]", answer.text) == ["1", "2"] and len(answer.citations) == 2
+    second = answer.citations[1]
+    assert second.passage_id is not None and second.quote
+    assert re.sub(r"\s+", " ", second.quote) in re.sub(r"\s+", " ", records[second.passage_id].text)

@@ -191,3 +191,20 @@ def test_logs_show_the_reason_and_the_rate(fake: FakeOpenAI, tmp_path: Path, cap
     assert "fell back to extractive: http_error" in caplog.text and "fallback rate 100% of 1" in caplog.text
     assert "fallback rate 50% of 2" in caplog.text
     assert QUESTION not in caplog.text  # user messages are not logged at INFO
+
+
+def test_citations_are_renumbered_in_order_of_use() -> None:
+    from knowledge.answers.llm_stage import Evidence
+    from knowledge.answers.types import Citation
+    from knowledge.answers.verify import GenSentence
+    from knowledge.store.documents import PassageRecord
+
+    def rec(i: int, text: str) -> PassageRecord:
+        return PassageRecord(i, 1, "a.txt", "Kế hoạch", "Hưng Yên", None, "I > 1", "", text, "body", 0, len(text))
+
+    own = Citation("a.txt", "Kế hoạch", "I > 1", "Câu một.", "Hưng Yên", 10)
+    ev = Evidence([], [rec(10, "Câu một."), rec(11, "Mở đầu. Chỉ số SIPAS xếp thứ 06/63. Kết thúc.")], [own, None])
+    sentences, citations = ev.cite((GenSentence("SIPAS xếp thứ 6/63.", (2,)), GenSentence("Câu một.", (1, 2))))
+    assert [s.cites for s in sentences] == [(1,), (2, 1)]
+    assert citations[0].quote == "Chỉ số SIPAS xếp thứ 06/63." and citations[0].passage_id == 11
+    assert citations[1] is own

@@ -22,6 +22,8 @@ from pathlib import Path
 
 from core.agencies import Registry
 from core.settings import LlmSettings
+from core.text import Span, fold, split_sentences, squash_ws
+from knowledge.answers.figures import WORD_RE
 from knowledge.answers.generate import SYSTEM_PROMPT, Composer, GenerationFailed, is_no_information
 from knowledge.answers.types import Answer, Citation
 from knowledge.answers.verify import AgencyFinder, Asked, GenSentence, Source, Verdict, asked_of, verify
@@ -125,24 +127,29 @@ class GenerativeStage:
         passages: Callable[[Iterable[int]], list[PassageRecord]],
         registry: Registry | None = None,
         home_province: str | None = None,
+        related: Callable[[str], list[PassageRecord]] | None = None,
     ) -> Answer:
         """THE hook: the generated form of a passage answer when the model's answer passes the check,
-        else ``answer`` unchanged (mode ``extractive``). Never raises."""
+        else ``answer`` unchanged (mode ``extractive``). Never raises. The model gets the passages the
+        extractive answer cites, then ``related`` ones (retrieved for the question) up to
+        ``llm.max_passages``."""
         if answer.refused or answer.answered_by not in GENERATIVE_ANSWERERS:
             return answer
         try:
-            sources, citations = evidence_of(answer, passages)
+            ev = evidence_of(answer, passages, related, self.settings.max_passages)
             finder = _agency_finder(registry) if registry is not None else None
-            outcome = self.run(answer.question, sources, asked_of(answer.question, home_province), finder)
+            outcome = self.run(answer.question, ev.sources, asked_of(answer.question, home_province), finder)
+            if outcome.mode != "generated":
+                return answer
+            sentences, citations = ev.cite(outcome.sentences)
         except Exception:  # a bug here must cost the fluent answer, never the answer
             logger.exception("generated-answer stage failed")
             self.stats.record(Outcome("extractive", reason="error"))
             return answer
-        if outcome.mode != "generated":
-            return answer
         note = answer.text[answer.text.index(NOTE_MARK) :] if NOTE_MARK in answer.text else ""
+        text = Outcome("generated", sentences).text()
         return dataclasses.replace(
-            answer, text=outcome.text() + note, citations=citations, mode="generated", verified=True,
+            answer, text=text + note, citations=citations, mode="generated", verified=True,
             took_ms=answer.took_ms + outcome.took_ms,
         )
 
@@ -177,25 +184,59 @@ class GenerativeStage:
         return Outcome("generated", tuple(sentences), verdict=verdict)
 
 
+@dataclass(frozen=True)
+class Evidence:
+    """The numbered passages given to the model; ``citations[i]`` is the extractive answer's own
+    citation of passage i + 1, or None for a passage it did not cite."""
+
+    sources: list[Source]
+    records: list[PassageRecord]
+    citations: list[Citation | None]
+
+    def cite(self, sentences: tuple[GenSentence, ...]) -> tuple[tuple[GenSentence, ...], list[Citation]]:
+        """The sentences renumbered ``[1]``, ``[2]``... in order of first use, and their citations."""
+        order: dict[int, int] = {}
+        for s in sentences:
+            for c in s.cites:
+                order.setdefault(c, len(order) + 1)
+        citations = []
+        for n in order:
+            own = self.citations[n - 1]
+            citations.append(own or _quote(self.records[n - 1], [s.text for s in sentences if n in s.cites]))
+        return tuple(GenSentence(s.text, tuple(order[c] for c in s.cites)) for s in sentences), citations
+
+
 def evidence_of(
-    answer: Answer, passages: Callable[[Iterable[int]], list[PassageRecord]]
-) -> tuple[list[Source], list[Citation]]:
-    """The passages an extractive answer cites, numbered from 1 in citation order, and for each the
-    citation a generated sentence's ``[n]`` maps to (the extractive answer's own)."""
+    answer: Answer,
+    passages: Callable[[Iterable[int]], list[PassageRecord]],
+    related: Callable[[str], list[PassageRecord]] | None = None,
+    limit: int = 4,
+) -> Evidence:
+    """The passages an extractive answer cites, in citation order, then related ones up to ``limit``."""
     firsts: dict[int, Citation] = {}
     for c in answer.citations:
         if c.passage_id is not None and c.passage_id not in firsts:
             firsts[c.passage_id] = c
-    records = {p.id: p for p in passages(firsts)}
-    sources: list[Source] = []
-    citations: list[Citation] = []
-    for pid, citation in firsts.items():
-        p = records.get(pid)
-        if p is None:
-            continue
-        sources.append(Source(len(sources) + 1, f"{p.document}\n{p.section}\n{p.text}", p.province))
-        citations.append(citation)
-    return sources, citations
+    by_id = {p.id: p for p in passages(firsts)}
+    records = [by_id[pid] for pid in firsts if pid in by_id]
+    citations: list[Citation | None] = [firsts[p.id] for p in records]
+    if related is not None and len(records) < limit:
+        for p in related(answer.question):
+            if len(records) >= limit:
+                break
+            if all(p.id != r.id for r in records):
+                records.append(p)
+                citations.append(None)
+    sources = [Source(i + 1, f"{p.document}\n{p.section}\n{p.text}", p.province) for i, p in enumerate(records)]
+    return Evidence(sources, records, citations)
+
+
+def _quote(p: PassageRecord, texts: list[str]) -> Citation:
+    """A citation of ``p`` whose quote is the passage sentence sharing most words with ``texts``."""
+    words = set(WORD_RE.findall(fold(" ".join(texts))))
+    spans = split_sentences(p.text) or [Span(0, len(p.text))]
+    best = max(spans, key=lambda sp: len(words & set(WORD_RE.findall(fold(p.text[sp.start : sp.end])))))
+    return Citation(p.source, p.document, p.section, squash_ws(p.text[best.start : best.end]), p.province, p.id)
 
 
 def _agency_finder(registry: Registry) -> AgencyFinder:
