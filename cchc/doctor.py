@@ -7,13 +7,37 @@ import logging
 from typing import Any
 
 from core.errors import CchcError
-from core.settings import load_settings
+from core.settings import Settings, load_settings
 
 logger = logging.getLogger(__name__)
 
 
 def _check(name: str, ok: bool, verdict: str) -> dict[str, Any]:
     return {"name": name, "ok": ok, "verdict": verdict}
+
+
+def _llm_check(settings: Settings) -> dict[str, Any]:
+    """Generated answers: off, or the endpoint's state and the share of answers that fell back."""
+    llm = settings.llm
+    if not llm.enabled:
+        extra = f" (đã khai báo {llm.base_url}; bật bằng llm.enabled: true)" if llm.base_url else ""
+        return _check("llm", True, "không dùng LLM: câu trả lời trích xuất nguyên văn, không cần mạng" + extra)
+    if importlib.util.find_spec("langchain_openai") is None:
+        return _check("llm", False, "llm.enabled nhưng thiếu gói: pip install -e '.[llm]' (đang dùng câu trả lời trích xuất)")
+    from knowledge.answers.generate import probe
+    from knowledge.answers.llm_stage import STATS_FILE, OutcomeStats
+
+    ok, verdict = probe(llm)
+    stats = OutcomeStats.load(settings.home / STATS_FILE)
+    if stats.total:
+        reasons = ", ".join(f"{k}: {v}" for k, v in stats.fallbacks.most_common())
+        verdict += (
+            f"; mô hình {llm.model or '?'}, thời hạn {llm.timeout_s:g} s; {stats.generated}/{stats.total} câu trả lời diễn giải"
+            f" đã kiểm tra, {stats.fallback_rate():.0%} quay về trích xuất" + (f" ({reasons})" if reasons else "")
+        )
+    else:
+        verdict += f"; mô hình {llm.model or '?'}, thời hạn {llm.timeout_s:g} s; chưa có câu trả lời nào"
+    return _check("llm", ok, verdict)
 
 
 def run_checks(config: str | None = None) -> list[dict[str, Any]]:
@@ -61,10 +85,7 @@ def run_checks(config: str | None = None) -> list[dict[str, Any]]:
             checks.append(_check("embedding", True, f"mô hình '{model}' nạp được (số chiều {dim}); truy hồi kết hợp"))
         except Exception as exc:  # loading a model can fail in many ways
             checks.append(_check("embedding", False, f"không nạp được '{model}': {exc}"))
-    if settings.llm.base_url:
-        checks.append(_check("llm", True, f"cấu hình tại {settings.llm.base_url} (chưa dùng: câu trả lời trích xuất)"))
-    else:
-        checks.append(_check("llm", True, "không dùng LLM: câu trả lời trích xuất nguyên văn, không cần mạng"))
+    checks.append(_llm_check(settings))
     for chan, section in settings.channel_sections().items():
         checks.append(_check(chan, True, "có token (từ biến môi trường)" if section.enabled else "chưa cấu hình token: kênh tắt"))
     db.dispose()

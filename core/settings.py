@@ -78,10 +78,14 @@ class EmbeddingSettings(BaseModel):
 
 
 class LlmSettings(BaseModel):
-    base_url: str | None = None
+    """Optional generated answers (docs/llm.md): an OpenAI-compatible endpoint the province runs."""
+
+    enabled: bool = Field(False, description="rewrite passage answers with the model, checked before shown")
+    base_url: str | None = Field(None, description="e.g. http://127.0.0.1:8080/v1 (llama-server) or :11434/v1 (Ollama)")
     model: str | None = None
     api_key: SecretStr | None = None
-    timeout_s: float = 30.0
+    timeout_s: float = Field(30.0, gt=0, le=600, description="total time for the model's answer; slower = extractive")
+    max_passages: int = Field(4, ge=1, le=12, description="passages sent: the extractive answer's, then retrieved ones")
 
 
 class ChannelSettings(BaseModel):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,7 @@ from core.errors import IndexNotReadyError
 from core.settings import Settings
 from knowledge import answerers, facts
 from knowledge.answers import engine
+from knowledge.answers.llm_stage import STATS_FILE, GenerativeStage
 from knowledge.answers.policy import RefusalPolicy
 from knowledge.answers.types import Answer
 from knowledge.ingestion import IngestReport, ingest_paths
@@ -30,6 +31,7 @@ from knowledge.search.retriever import DenseLeg, Filters, Hit, Retriever
 from knowledge.store import agencies, feedback
 from knowledge.store import documents as docstore
 from knowledge.store.accounts import Accounts
+from knowledge.store.agencies import load_registry
 from knowledge.store.db import Database
 from knowledge.tasks import actions, imports
 from knowledge.tasks import query as task_query
@@ -49,6 +51,7 @@ class Knowledge:
         self.policy = RefusalPolicy.from_settings(settings.answer)
         self._retriever: Retriever | None = None
         self._lock = threading.Lock()
+        self._llm: GenerativeStage | None = None
 
     @property
     def params(self) -> LexicalParams:
@@ -115,7 +118,27 @@ class Knowledge:
 
     def ask(self, question: str) -> Answer:
         ctx = engine.AnswerContext(self.db, self.settings, self.policy, lambda: self.retriever)
-        return engine.ask(ctx, question)
+        answer = engine.ask(ctx, question)
+        stage = self._llm_stage()
+        if stage is None:
+            return answer
+        return stage.apply(answer, self._passages, load_registry(self.db), self.settings.province, self._related)
+
+    def _llm_stage(self) -> GenerativeStage | None:
+        """The optional generated-answer stage (``llm.enabled``; docs/llm.md), built once."""
+        if not self.settings.llm.enabled:
+            return None
+        with self._lock:
+            if self._llm is None:
+                self._llm = GenerativeStage(self.settings.llm, self.settings.home / STATS_FILE)
+            return self._llm
+
+    def _related(self, question: str) -> list[docstore.PassageRecord]:
+        return [h.passage for h in self.search(question, self.settings.llm.max_passages)]
+
+    def _passages(self, ids: Iterable[int]) -> list[docstore.PassageRecord]:
+        wanted = set(ids)
+        return [p for p in self.retriever.passages if p.id in wanted]
 
     # ------------------------------------------------------------------ index results
     def scores(self, *, index: str | None = None, year: int | None = None, province: str | None = None,
@@ -174,4 +197,6 @@ class Knowledge:
         return feedback.export(self.db, rated_only=rated_only)
 
     def close(self) -> None:
+        if self._llm is not None:
+            self._llm.composer.close()
         self.db.dispose()

@@ -163,7 +163,7 @@ def test_answer_from_agency_section_names_the_agency(kn: Knowledge) -> None:
 def test_citation_fields_are_filled(kn: Knowledge) -> None:
     ans = kn.ask("Mức độ hài lòng của người dân về giải quyết TTHC phải đạt tối thiểu bao nhiêu?")
     d = ans.as_dict()
-    assert set(d) == {"question", "answer", "refused", "citations", "took_ms"}
+    assert set(d) == {"question", "answer", "refused", "citations", "took_ms", "mode"}
     c = d["citations"][0]
     assert set(c) == {"source", "document", "section", "quote"}
     assert c["source"] == "hung-yen_2025-07_ke-hoach-cchc-6-thang-cuoi-2025.txt"

@@ -67,6 +67,7 @@ def ask(ctx: AnswerContext, question: str) -> Answer:
         answer = reg.fn(ctx, question)
         if answer is not None:
             logger.debug("answered by %s", reg.name)
+            answer.answered_by = reg.name
             return with_successor_notes(ctx, answer)
     raise RuntimeError("no answerer answered; the passage answerer must always answer")  # pragma: no cover
 

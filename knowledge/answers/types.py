@@ -31,6 +31,9 @@ class Answer:
     took_ms: float = 0.0
     reason: str | None = None  # why it was refused
     evidence: float = 0.0  # best sentence's question coverage (0..1), compared with the refusal threshold
+    answered_by: str | None = None  # the registered answerer's name (engine.ask sets it)
+    mode: str = "extractive"  # "generated" when a model's answer passed the check (knowledge.answers.llm_stage)
+    verified: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -39,4 +42,6 @@ class Answer:
             "refused": self.refused,
             "citations": [c.as_dict() for c in self.citations],
             "took_ms": round(self.took_ms, 2),
+            "mode": self.mode,
+            **({"verified": True} if self.mode == "generated" and self.verified else {}),
         }
