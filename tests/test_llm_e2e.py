@@ -44,7 +44,7 @@ def fake() -> Iterator[FakeOpenAI]:
     server.stop()
 
 
-def llm_settings(corpus_settings: Settings, fake: FakeOpenAI, timeout_s: float = 5.0) -> Settings:
+def llm_settings(corpus_settings: Settings, fake: FakeOpenAI, timeout_s: float = 30.0) -> Settings:
     return make_settings(
         corpus_settings.home,
         llm={"enabled": True, "base_url": fake.base_url, "model": fake.model, "api_key": fake.api_key, "timeout_s": timeout_s},
@@ -111,7 +111,7 @@ def cli_home(tmp_path_factory: pytest.TempPathFactory, _corpus_home: Path) -> Pa
 
 def test_cli_ask_json_mode_and_doctor(cli_home: Path, fake: FakeOpenAI) -> None:
     env = {"CCHC_LLM__ENABLED": "true", "CCHC_LLM__BASE_URL": fake.base_url, "CCHC_LLM__MODEL": fake.model,
-           "CCHC_LLM__API_KEY": fake.api_key, "CCHC_LLM__TIMEOUT_S": "5"}
+           "CCHC_LLM__API_KEY": fake.api_key, "CCHC_LLM__TIMEOUT_S": "30"}
     off = one_json(run(cli_home, "ask", PASSAGE_Q, "--json"))
     assert off["mode"] == "extractive" and "verified" not in off
     fake.responder = copying_model(r"01/7/2025")
