@@ -9,7 +9,7 @@ from pathlib import Path
 
 from core.errors import IngestError
 from ingest import metadata as meta_mod
-from ingest.chunking import Chunk, chunk, footnote_chunks
+from ingest.chunking import Chunk, cap_chunks, chunk, footnote_chunks
 from ingest.readers import RawDoc, read_path
 from ingest.repair import repair
 from ingest.structure import Outline, parse
@@ -61,6 +61,7 @@ def parse_raw(raw: RawDoc, *, source: str, path: Path, sha256: str, max_chars: i
     title = meta.title or ""
     chunks = chunk(body, outline, max_chars=max_chars, title=title)
     chunks += footnote_chunks(outline, rep.footnotes, offsets, title)
+    chunks = cap_chunks(text, chunks, max_chars)
     return ParsedDoc(
         source=source,
         path=str(path),
