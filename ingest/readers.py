@@ -233,25 +233,24 @@ def read_docx(data: bytes, name: str, *, limits: Limits | None = None) -> RawDoc
         with stream:
             lines: list[str] = []
             total = 0
-            depth = 0
             parser = etree.iterparse(
-                stream, events=("start", "end"), resolve_entities=False, load_dtd=False, no_network=True, huge_tree=False
+                stream, events=("end",), resolve_entities=False, load_dtd=False, no_network=True, huge_tree=False
             )
-            for event, elem in parser:
-                if event == "start":
-                    depth += 1
-                    continue
-                depth -= 1
-                if depth != 2:  # document (0) > body (1) > block (2)
-                    continue
-                block = _docx_block(elem)
-                lines.extend(block)
-                lines.append("")
-                total += sum(len(x) + 1 for x in block) + 1
-                check_chars(name, total, lim)
-                elem.clear()
+            body_tag = W_NS + "body"
+            for _event, elem in parser:
+                parent = elem.getparent()
+                if parent is None or parent.tag != body_tag:
+                    continue  # inside a block (read with it), or the root
+                block = _docx_block(elem) if len(elem) else [""] if elem.tag == W_NS + "p" else []
+                if block:
+                    lines.extend(block)
+                    lines.append("")
+                    total += sum(len(x) + 1 for x in block) + 1
+                    if total > lim.max_document_chars:
+                        check_chars(name, total, lim)
+                elem.clear()  # every body child is freed once read, whatever its kind
                 while elem.getprevious() is not None:
-                    del elem.getparent()[0]
+                    del parent[0]
     return RawDoc("\n".join(lines), "docx")
 
 
