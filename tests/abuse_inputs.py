@@ -10,8 +10,8 @@ import struct
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import IO
 from pathlib import Path
+from typing import IO
 
 _CT = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">
@@ -111,7 +111,7 @@ def _patch_sizes(data: bytes, member: str, declared: int) -> bytes:
     central directory to ``declared`` (a lying archive; the CRC stays that of the real content)."""
     buf = bytearray(data)
     name = member.encode()
-    for sig, size_off, name_len_off, extra_len_off, name_off in (
+    for sig, size_off, name_len_off, _extra_len_off, name_off in (
         (b"PK\x03\x04", 22, 26, 28, 30),
         (b"PK\x01\x02", 24, 28, 30, 46),
     ):
