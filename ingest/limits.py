@@ -11,6 +11,7 @@ import logging
 from dataclasses import dataclass
 
 from core.errors import FileTooLargeError
+from core.settings import IngestSettings
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +39,19 @@ class Limits:
     max_sheet_rows: int = 200_000  # blank rows count
     max_sheet_cells: int = 5_000_000  # rows x columns as the sheet reader would yield them, blanks too
 
+    @classmethod
+    def from_settings(cls, ingest: IngestSettings) -> Limits:
+        return cls(
+            max_file_mb=ingest.max_file_mb,
+            max_pdf_pages=ingest.max_pdf_pages,
+            max_unzipped_mb=ingest.max_unzipped_mb,
+            max_document_chars=ingest.max_document_chars,
+            max_passages=ingest.max_passages,
+            passage_chars=ingest.chunk_chars,
+            max_sheet_rows=ingest.max_sheet_rows,
+            max_sheet_cells=ingest.max_sheet_cells,
+        )
+
     @property
     def max_bytes(self) -> int:
         return int(self.max_file_mb * MIB)
@@ -63,7 +77,7 @@ def num(n: int) -> str:
 
 def breach(name: str, what: str, setting: str) -> LimitExceededError:
     """The error for one breach; ``what`` says what was measured against which cap."""
-    logger.warning("limit %s breached by %s", setting, name)
+    logger.info("limit %s breached by %s", setting, name)
     return LimitExceededError(f"{name}: {what} (giới hạn đặt trong ingest.{setting})", path=name, setting=setting)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import unicodedata
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -103,14 +104,16 @@ def parse_file(
     return parsed
 
 
-def expand_paths(paths: list[Path]) -> list[Path]:
-    """Files named, plus the supported files inside named folders (sorted, no sidecars)."""
+def expand_sources(paths: list[Path]) -> list[tuple[Path, str]]:
+    """(file, key) for the files named and the supported files inside named folders. The key is
+    the path relative to the folder named (POSIX separators, NFC), or the bare name of a file named."""
     from ingest.readers import is_supported
 
-    out: list[Path] = []
+    out: list[tuple[Path, str]] = []
     for p in paths:
         if p.is_dir():
-            out.extend(sorted(f for f in p.rglob("*") if f.is_file() and is_supported(f) and not f.name.startswith(".")))
+            files = sorted(f for f in p.rglob("*") if f.is_file() and is_supported(f) and not f.name.startswith("."))
+            out.extend((f, unicodedata.normalize("NFC", f.relative_to(p).as_posix())) for f in files)
         else:
-            out.append(p)
+            out.append((p, unicodedata.normalize("NFC", p.name)))
     return out

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
 
-from cchc.errors import CchcError, IngestError
+from core.errors import CchcError, IngestError
+from core.settings import IngestSettings
 from ingest.limits import Limits, breach
 from ingest.pipeline import ParsedDoc, parse_file
 
@@ -26,7 +27,11 @@ logger = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class Isolation:
     memory_mb: int = 1024
-    timeout_s: float = 60.0
+    timeout_s: float = 120.0
+
+    @classmethod
+    def from_settings(cls, ingest: IngestSettings) -> Isolation:
+        return cls(memory_mb=ingest.parse_memory_mb, timeout_s=ingest.parse_timeout_s)
 
 
 def _limit(iso: Isolation) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from cchc.errors import IngestError
+from core.errors import IngestError
 from ingest.limits import Limits
 from ingest.sandbox import Isolation, check_table_isolated, parse_isolated
 from tests import abuse_inputs as A
