@@ -47,13 +47,20 @@ def read_rows(path: Path, limits: Limits | None = None) -> Iterator[tuple[int, l
             dialect: Any = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
         except csv.Error:
             dialect = csv.excel
-        cells = 0
-        for n, row in enumerate(csv.reader(io.StringIO(text), dialect), 1):
-            cells += max(1, len(row))
-            _check_sheet(path.name, n, cells, lim)
-            yield n, list(row)
+        yield from _csv_rows(text, dialect, path.name, lim)
         return
     raise CchcError(f"{path.name}: chỉ nhập được tệp .csv hoặc .xlsx.")
+
+
+def _csv_rows(text: str, dialect: Any, name: str, lim: Limits) -> Iterator[tuple[int, list[object]]]:
+    cells = 0
+    try:
+        for n, row in enumerate(csv.reader(io.StringIO(text), dialect), 1):
+            cells += max(1, len(row))
+            _check_sheet(name, n, cells, lim)
+            yield n, list(row)
+    except csv.Error as exc:  # e.g. a field over the csv module's 131,072-character limit
+        raise CchcError(f"{name}: tệp CSV hỏng hoặc có ô quá dài ({exc}).") from exc
 
 
 def _xlsx_rows(path: Path, lim: Limits) -> Iterator[tuple[int, list[object]]]:

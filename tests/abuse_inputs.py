@@ -228,3 +228,10 @@ def run_limited(argv: list[str], *, env: dict[str, str], cwd: Path, mem_mb: int 
         usage.ru_maxrss / 1024,
         time.perf_counter() - t0,
     )
+
+
+def csv_long_field(folder: Path) -> Path:
+    """A CSV whose one quoted field runs for 2 MB (past the csv module's field limit)."""
+    path = folder / "o-qua-dai.csv"
+    path.write_text('Mã,Nhiệm vụ,Cơ quan chủ trì\nNV-1,"' + "rà soát " * 250_000 + '",Sở Nội vụ\n', encoding="utf-8")
+    return path

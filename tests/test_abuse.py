@@ -73,6 +73,7 @@ CASES: list[tuple[str, Callable[[Path], Path], str, str]] = [
     ("tasks", A.xlsx_wide_row, r"hơn 5\.000\.000 ô \(tính cả ô trống\)", "max_sheet_cells"),
     ("tasks", A.xlsx_blank_rows, r"hơn 200\.000 dòng \(tính cả dòng trống\)", "max_sheet_rows"),
     ("tasks", A.xlsx_billion_laughs, r"DTD/ENTITY", ""),
+    ("tasks", A.csv_long_field, r"ô quá dài", ""),
 ]
 
 
