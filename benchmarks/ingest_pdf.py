@@ -1,5 +1,5 @@
-"""Ingest speed on text PDFs: generates a multi-page Vietnamese PDF (PyMuPDF, DejaVu Sans from
-matplotlib for the glyphs) from the sample corpus and times the full parse (read, repair,
+"""Ingest speed on text PDFs: generates a multi-page Vietnamese PDF (reportlab, DejaVu Sans for
+the glyphs; tests/pdfs.py) from the sample corpus and times the full parse (read, repair,
 structure, metadata, chunking), then a full ``Knowledge.ingest`` into SQLite.
 
     .venv/bin/python benchmarks/ingest_pdf.py [--pages 200]
@@ -19,26 +19,17 @@ sys.path.insert(0, str(ROOT))
 
 
 def make_pdf(path: Path, pages: int) -> None:
-    import matplotlib
-    import pymupdf as fitz
+    from tests.pdfs import make_pdf as write_pdf
 
-    font = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
     lines: list[str] = []
     for f in sorted((ROOT / "data" / "corpus").glob("*.txt")):
-        lines += [ln.rstrip() for ln in f.read_text(encoding="utf-8").splitlines() if ln.strip()]
-    doc = fitz.open()
+        lines += [ln.rstrip()[:95] for ln in f.read_text(encoding="utf-8").splitlines() if ln.strip()]
     per_page = 42
-    i = 0
+    bodies = []
     for p in range(pages):
-        page = doc.new_page()
-        page.insert_font(fontname="dejavu", fontfile=str(font))
-        y = 50
-        for _ in range(per_page):
-            page.insert_text((40, y), lines[i % len(lines)][:95], fontname="dejavu", fontsize=9)
-            y += 17
-            i += 1
-        page.insert_text((290, 820), str(p + 1), fontname="dejavu", fontsize=9)
-    doc.save(str(path))
+        chunk = [lines[(p * per_page + j) % len(lines)] for j in range(per_page)]
+        bodies.append("\n".join([*chunk, "", str(p + 1)]))
+    path.write_bytes(write_pdf(bodies))
 
 
 def main() -> int:

@@ -2,7 +2,9 @@
 
 The type comes from the bytes (``ingest.readers.sniff``), never from the name: a PDF named ``.docx``
 is read as a PDF, and an executable named ``.pdf`` is refused. Spreadsheets (XLSX, or CSV text named
-``.csv``) are imported as task schedules; documents go through ``Knowledge.ingest``.
+``.csv``) are imported as task schedules; documents go through ``Knowledge.ingest``. Either way the
+file is parsed in a child process under memory and time limits (``ingest.sandbox``), so a hostile
+upload ends in a Vietnamese error for the sender and the bot carries on.
 """
 
 from __future__ import annotations
@@ -64,14 +66,14 @@ def process_upload(settings: Settings, knowledge: KnowledgeAPI, data: bytes, nam
         # keep each upload; the import is all-or-nothing, so a bad sheet loses no data
         path = path.with_name(f"{path.stem}-{time.strftime('%Y%m%d-%H%M%S')}{ext}")
         path.write_bytes(data)
-        rep = knowledge.import_schedule(path)
+        rep = knowledge.import_schedule(path, isolate=True)
         logger.info("schedule imported from an upload: %d rows", rep.rows)
         return (
             f"Đã nhập lịch nhiệm vụ từ {name}: {rep.rows} dòng; thêm mới {rep.added}, cập nhật {rep.updated}, "
             f"không đổi {rep.unchanged}, bỏ qua dòng trống {rep.skipped_blank}."
         )
     path.write_bytes(data)
-    report = knowledge.ingest([path])
+    report = knowledge.ingest([path], isolate=True)  # parsed in a limited child: a bad file cannot take the bot down
     lines = [f"Kết quả nạp {name}:"]
     if report.ingested:
         lines.append("Đã nạp: " + ", ".join(report.ingested))

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import importlib.util
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.errors import CchcError
 from core.settings import Settings, load_settings
 
 logger = logging.getLogger(__name__)
+
+if TYPE_CHECKING:
+    from knowledge.store.db import Database
 
 
 def _check(name: str, ok: bool, verdict: str) -> dict[str, Any]:
@@ -38,6 +41,20 @@ def _llm_check(settings: Settings) -> dict[str, Any]:
     else:
         verdict += f"; mô hình {llm.model or '?'}, thời hạn {llm.timeout_s:g} s; chưa có câu trả lời nào"
     return _check("llm", ok, verdict)
+
+
+def _facts_check(settings: Settings, db: Database) -> dict[str, Any]:
+    """Documents whose derived facts (tasks, index results) were never completed, e.g. after a crash."""
+    from knowledge.service import Knowledge
+
+    missing = Knowledge(settings, db).facts_status()
+    if not missing:
+        return _check("facts", True, "mọi văn bản đã có đủ dữ kiện suy ra (nhiệm vụ, kết quả chỉ số)")
+    names = ", ".join(missing[:5]) + (f" và {len(missing) - 5} văn bản khác" if len(missing) > 5 else "")
+    return _check(
+        "facts", False,
+        f"{len(missing)} văn bản thiếu dữ kiện suy ra ({names}); chạy 'cchc documents rebuild' (hoặc nạp lại)",
+    )
 
 
 def run_checks(config: str | None = None) -> list[dict[str, Any]]:
@@ -70,6 +87,7 @@ def run_checks(config: str | None = None) -> list[dict[str, Any]]:
         checks.append(
             _check("index", True, f"chỉ mục từ vựng (BM25) {len(loaded[0])} đoạn; {'khớp' if fresh else 'cũ, sẽ dựng lại'} với kho")
         )
+    checks.append(_facts_check(settings, db))
     model = settings.embedding.model
     if not model:
         checks.append(_check("embedding", True, "không cấu hình mô hình nhúng: chỉ truy hồi từ vựng (mặc định ngoại tuyến)"))

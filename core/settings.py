@@ -42,10 +42,19 @@ class DatabaseSettings(BaseModel):
 
 
 class IngestSettings(BaseModel):
+    """Caps that keep parsing bounded (docs/security.md, "Files and parsing"); sizes in MB of 2^20 bytes."""
+
     max_file_mb: float = Field(25.0, gt=0)
     max_pdf_pages: int = Field(3000, gt=0)
     corpus_dir: Path = Path("data/corpus")
-    chunk_chars: int = Field(900, ge=200, description="split long sections near this many characters")
+    chunk_chars: int = Field(900, ge=200, description="passages are split near, and never beyond, this many characters")
+    max_unzipped_mb: float = Field(100.0, gt=0, description="bytes actually decompressed from one DOCX/XLSX")
+    max_document_chars: int = Field(5_000_000, ge=1000, description="text characters in one document")
+    max_passages: int = Field(20_000, ge=1, description="passages in one document")
+    max_sheet_rows: int = Field(200_000, ge=1, description="rows of an imported sheet, blank rows included")
+    max_sheet_cells: int = Field(5_000_000, ge=1, description="cells of an imported sheet, blank cells included")
+    parse_memory_mb: int = Field(1024, ge=128, description="address-space cap of the child that parses a bot upload")
+    parse_timeout_s: float = Field(120.0, gt=0, description="time cap of the child that parses a bot upload")
 
 
 class RetrievalSettings(BaseModel):

@@ -1,9 +1,10 @@
 """Structure-following chunking: a passage never straddles two sections; a long section is split on
-sentence boundaries, and every chunk carries its heading path."""
+sentence boundaries, a sentence longer than the cap by size (at a space when there is one), so no
+passage is ever longer than ``max_chars``; every chunk carries its heading path."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from core.text import split_sentences
 from ingest.repair import Footnote
@@ -60,6 +61,9 @@ def _group(text: str, spans: list[tuple[int, int]], max_chars: int) -> list[tupl
                 pieces.append((cur_a, cur_b))
                 cur_a = sa
             cur_b = sb
+            if cur_b - cur_a > max_chars:  # one sentence longer than the cap
+                pieces.extend(split_by_size(text, cur_a, cur_b, max_chars))
+                cur_a = cur_b
         if cur_b > cur_a:
             pieces.append((cur_a, cur_b))
     merged: list[tuple[int, int]] = []
@@ -72,6 +76,24 @@ def _group(text: str, spans: list[tuple[int, int]], max_chars: int) -> list[tupl
     return merged
 
 
+def split_by_size(text: str, a: int, b: int, max_chars: int) -> list[tuple[int, int]]:
+    """Cut ``text[a:b]`` into spans of at most ``max_chars``, at the last space of each window when
+    that space is in its second half, else exactly at the cap (a run with no space at all)."""
+    out: list[tuple[int, int]] = []
+    while b - a > max_chars:
+        cut = a + max_chars
+        space = max(text.rfind(" ", a, cut), text.rfind("\n", a, cut))
+        if space > a + max_chars // 2:
+            cut = space
+        out.append((a, cut))
+        a = cut
+        while a < b and text[a] in " \n":
+            a += 1
+    if b > a:
+        out.append((a, b))
+    return out
+
+
 def footnote_chunks(outline: Outline, notes: list[Footnote], offsets: list[tuple[int, int]], title: str) -> list[Chunk]:
     """Passages for footnotes, attached to the section that refers to them."""
     out = []
@@ -79,4 +101,16 @@ def footnote_chunks(outline: Outline, notes: list[Footnote], offsets: list[tuple
         sid = outline.section_at(note.anchor) if note.anchor >= 0 else 0
         path = f"{outline.path_label(sid)} > Chú thích {note.number}"
         out.append(Chunk(sid, "footnote", a, b, path, _context(outline, sid, title)))
+    return out
+
+
+def cap_chunks(text: str, chunks: list[Chunk], max_chars: int) -> list[Chunk]:
+    """Every chunk at most ``max_chars`` long: longer ones (a huge footnote) are split by size."""
+    out: list[Chunk] = []
+    for ch in chunks:
+        if ch.end - ch.start <= max_chars:
+            out.append(ch)
+            continue
+        for a, b in split_by_size(text, ch.start, ch.end, max_chars):
+            out.append(replace(ch, start=a, end=b))
     return out

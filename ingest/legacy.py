@@ -14,7 +14,8 @@ import unicodedata
 logger = logging.getLogger(__name__)
 
 # TCVN3 (TCVN 5712:1993, "ABC" fonts such as .VnTime). Upper-case toned letters use the *H fonts
-# with the same codes, so they come out lower-case.
+# with the same codes, so the plain text only says "lower case"; from_tcvn3 restores the case from
+# the letters around them (a word or line written in capitals).
 _TCVN3_PAIRS = (
     "µà ¸á ¶ả ·ã ¹ạ ¨ă »ằ ¾ắ ¼ẳ ½ẵ Æặ ©â Çầ Êấ Èẩ Éẫ Ëậ ®đ Ìè Ðé Îẻ Ïẽ Ñẹ ªê Òề Õế Óể Ôễ Öệ "
     "×ì Ýí Øỉ Üĩ Þị ßò ãó áỏ âõ äọ «ô åồ èố æổ çỗ éộ ¬ơ êờ íớ ëở ìỡ îợ ïù óú ñủ òũ ôụ "
@@ -86,8 +87,45 @@ def vietnamese_score(text: str) -> float:
     return good - 3 * bad
 
 
+_TCVN3_CAPITALS = "¡¢§£¤¥¦"  # the few capitals TCVN3 has codes for
+_WORD = re.compile(r"\S+")
+
+
+def _case_counts(original: str) -> tuple[int, int]:
+    """(upper, lower) letters that carry their case in TCVN3 text: ASCII letters and the coded capitals."""
+    upper = lower = 0
+    for ch in original:
+        if "A" <= ch <= "Z" or ch in _TCVN3_CAPITALS:
+            upper += 1
+        elif "a" <= ch <= "z":
+            lower += 1
+    return upper, lower
+
+
+def _tcvn3_line(line: str) -> str:
+    converted = line.translate(_TCVN3_TABLE)
+    if converted == line:
+        return line
+    line_upper, line_lower = _case_counts(line)
+    capital_line = line_lower == 0 and line_upper >= 3
+
+    def word(m: re.Match[str]) -> str:
+        src = m.group(0)
+        out = src.translate(_TCVN3_TABLE)
+        if out == src:
+            return src
+        upper, lower = _case_counts(src)
+        if lower == 0 and (upper >= 2 or (upper >= 1 and capital_line)):
+            return out.upper()
+        return out
+
+    return _WORD.sub(word, line)
+
+
 def from_tcvn3(text: str) -> str:
-    return text.translate(_TCVN3_TABLE)
+    """TCVN3 -> Unicode; a word in capitals ("HO¹CH") and a word in a line of capitals ("KÕ HO¹CH")
+    keep their toned letters upper case ("KẾ HOẠCH")."""
+    return "\n".join(_tcvn3_line(line) for line in text.split("\n"))
 
 
 def from_vni(text: str) -> str:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass, field
+import unicodedata
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from core.errors import IngestError
 from ingest import metadata as meta_mod
-from ingest.chunking import Chunk, chunk, footnote_chunks
+from ingest.chunking import Chunk, cap_chunks, chunk, footnote_chunks
+from ingest.limits import MIB, Limits, check_passages
 from ingest.readers import RawDoc, read_path
 from ingest.repair import repair
 from ingest.structure import Outline, parse
@@ -61,6 +63,7 @@ def parse_raw(raw: RawDoc, *, source: str, path: Path, sha256: str, max_chars: i
     title = meta.title or ""
     chunks = chunk(body, outline, max_chars=max_chars, title=title)
     chunks += footnote_chunks(outline, rep.footnotes, offsets, title)
+    chunks = cap_chunks(text, chunks, max_chars)
     return ParsedDoc(
         source=source,
         path=str(path),
@@ -76,22 +79,41 @@ def parse_raw(raw: RawDoc, *, source: str, path: Path, sha256: str, max_chars: i
 
 
 def parse_file(
-    path: Path, *, max_bytes: int, max_pages: int = 3000, max_chars: int = 900, sha256: str | None = None
+    path: Path,
+    *,
+    limits: Limits | None = None,
+    max_bytes: int | None = None,
+    max_pages: int | None = None,
+    max_chars: int | None = None,
+    sha256: str | None = None,
+    source: str | None = None,
 ) -> ParsedDoc:
-    """Read and parse one file; ``sha256`` when the caller already hashed it."""
+    """Read and parse one file under ``limits``; ``sha256`` when the caller already hashed it;
+    ``source`` is the document's key (default: the file name)."""
+    lim = limits or Limits()
+    if max_bytes is not None:
+        lim = replace(lim, max_file_mb=max_bytes / MIB)
+    if max_pages is not None:
+        lim = replace(lim, max_pdf_pages=max_pages)
+    if max_chars is not None:
+        lim = replace(lim, passage_chars=max_chars)
     sha = sha256 or sha256_of(path)
-    raw = read_path(path, max_bytes=max_bytes, max_pages=max_pages)
-    return parse_raw(raw, source=path.name, path=path, sha256=sha, max_chars=max_chars)
+    raw = read_path(path, limits=lim)
+    parsed = parse_raw(raw, source=source or path.name, path=path, sha256=sha, max_chars=lim.passage_chars)
+    check_passages(path.name, len(parsed.chunks), lim)
+    return parsed
 
 
-def expand_paths(paths: list[Path]) -> list[Path]:
-    """Files named, plus the supported files inside named folders (sorted, no sidecars)."""
+def expand_sources(paths: list[Path]) -> list[tuple[Path, str]]:
+    """(file, key) for the files named and the supported files inside named folders. The key is
+    the path relative to the folder named (POSIX separators, NFC), or the bare name of a file named."""
     from ingest.readers import is_supported
 
-    out: list[Path] = []
+    out: list[tuple[Path, str]] = []
     for p in paths:
         if p.is_dir():
-            out.extend(sorted(f for f in p.rglob("*") if f.is_file() and is_supported(f) and not f.name.startswith(".")))
+            files = sorted(f for f in p.rglob("*") if f.is_file() and is_supported(f) and not f.name.startswith("."))
+            out.extend((f, unicodedata.normalize("NFC", f.relative_to(p).as_posix())) for f in files)
         else:
-            out.append(p)
+            out.append((p, unicodedata.normalize("NFC", p.name)))
     return out

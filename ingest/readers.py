@@ -8,26 +8,25 @@ import io
 import logging
 import re
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from core.errors import (
     CorruptFileError,
     EmptyFileError,
     EncryptedFileError,
-    FileTooLargeError,
     IngestError,
     ScannedPdfError,
     UnsupportedFileError,
 )
+from ingest.archive import Budget, open_member, open_zip
+from ingest.limits import MIB, Limits, breach, check_chars, num, too_large
 
 logger = logging.getLogger(__name__)
 
 TEXT_SUFFIXES = {".txt", ".md", ".text", ".html", ".htm", ".pdf", ".docx"}
-MAX_DOCX_UNCOMPRESSED = 200 * 1024 * 1024
-MAX_ZIP_RATIO = 200
 
 
 @dataclass
@@ -69,55 +68,76 @@ def sniff(data: bytes, name: str = "") -> str:
     return "md" if name.lower().endswith(".md") else "txt"
 
 
-def read_path(path: Path, *, max_bytes: int, max_pages: int = 3000) -> RawDoc:
+def _limits(limits: Limits | None, max_bytes: int | None, max_pages: int | None) -> Limits:
+    base = limits or Limits()
+    if max_bytes is not None:
+        base = replace(base, max_file_mb=max_bytes / MIB)
+    if max_pages is not None:
+        base = replace(base, max_pdf_pages=max_pages)
+    return base
+
+
+def read_path(
+    path: Path, *, limits: Limits | None = None, max_bytes: int | None = None, max_pages: int | None = None
+) -> RawDoc:
+    lim = _limits(limits, max_bytes, max_pages)
     try:
         size = path.stat().st_size
     except FileNotFoundError as exc:
         raise IngestError(f"{path.name}: tệp không còn tồn tại", path=str(path)) from exc
-    if size > max_bytes:
-        raise FileTooLargeError(
-            f"{path.name}: tệp {size / 1e6:.1f} MB vượt giới hạn {max_bytes / 1e6:.0f} MB", path=str(path)
-        )
+    if size > lim.max_bytes:
+        raise too_large(path.name, size, lim)
     try:
         data = path.read_bytes()
     except FileNotFoundError as exc:
         raise IngestError(f"{path.name}: tệp đã bị xóa trong khi đọc", path=str(path)) from exc
     except OSError as exc:
         raise IngestError(f"{path.name}: không đọc được tệp ({exc.strerror})", path=str(path)) from exc
-    return read_bytes(data, path.name, max_bytes=max_bytes, max_pages=max_pages)
+    return read_bytes(data, path.name, limits=lim)
 
 
-def read_bytes(data: bytes, name: str, *, max_bytes: int, max_pages: int = 3000) -> RawDoc:
-    if len(data) > max_bytes:
-        raise FileTooLargeError(f"{name}: tệp vượt giới hạn {max_bytes / 1e6:.0f} MB", path=name)
+def read_bytes(
+    data: bytes, name: str, *, limits: Limits | None = None, max_bytes: int | None = None, max_pages: int | None = None
+) -> RawDoc:
+    lim = _limits(limits, max_bytes, max_pages)
+    if len(data) > lim.max_bytes:
+        raise too_large(name, len(data), lim)
     if not data.strip():
         raise EmptyFileError(f"{name}: tệp rỗng", path=name)
     kind = sniff(data, name)
     try:
-        if kind == "pdf":
-            doc = read_pdf(data, name, max_pages=max_pages)
-        elif kind == "docx":
-            doc = read_docx(data, name)
-        elif kind == "html":
-            doc = RawDoc(html_to_text(decode_text(data)), "html")
-        elif kind in ("txt", "md"):
-            doc = RawDoc(decode_text(data), kind)
-        elif kind == "xlsx":
-            raise UnsupportedFileError(
-                f"{name}: đây là bảng tính Excel; dùng 'cchc tasks import' hoặc 'cchc scores import'", path=name
-            )
-        else:
-            raise UnsupportedFileError(
-                f"{name}: định dạng không hỗ trợ (chỉ nhận TXT, MD, HTML, DOCX, PDF có lớp chữ)", path=name
-            )
+        doc = _read_kind(kind, data, name, lim)
     except IngestError:
         raise
+    except MemoryError as exc:
+        raise breach(name, "không đủ bộ nhớ để đọc tệp này", "max_document_chars") from exc
     except Exception as exc:  # parsers raise many kinds of errors on damaged input
         logger.debug("reader failed on %s", name, exc_info=True)
         raise CorruptFileError(f"{name}: tệp bị hỏng hoặc không đúng định dạng {kind.upper()}", path=name) from exc
+    check_chars(name, len(doc.text), lim)
     if not re.search(r"\w{2,}", doc.text):
         raise EmptyFileError(f"{name}: không có nội dung chữ", path=name)
     return doc
+
+
+def _read_kind(kind: str, data: bytes, name: str, lim: Limits) -> RawDoc:
+    if kind == "pdf":
+        return read_pdf(data, name, limits=lim)
+    if kind == "docx":
+        return read_docx(data, name, limits=lim)
+    if kind == "html":
+        text = decode_text(data)
+        check_chars(name, len(text), lim)
+        return RawDoc(html_to_text(text), "html")
+    if kind in ("txt", "md"):
+        return RawDoc(decode_text(data), kind)
+    if kind == "xlsx":
+        raise UnsupportedFileError(
+            f"{name}: đây là bảng tính Excel; dùng 'cchc tasks import' hoặc 'cchc scores import'", path=name
+        )
+    raise UnsupportedFileError(
+        f"{name}: định dạng không hỗ trợ (chỉ nhận TXT, MD, HTML, DOCX, PDF có lớp chữ)", path=name
+    )
 
 
 def decode_text(data: bytes) -> str:
@@ -142,58 +162,113 @@ def decode_text(data: bytes) -> str:
     return cp if vietnamese_score(cp) >= vietnamese_score(fixed) else text
 
 
-def read_pdf(data: bytes, name: str, *, max_pages: int) -> RawDoc:
-    import pymupdf as fitz
+def read_pdf(data: bytes, name: str, *, limits: Limits | None = None, max_pages: int | None = None) -> RawDoc:
+    """Text of every page (PDFium, through pypdfium2), with each page's number on a line after it."""
+    import pypdfium2 as pdfium
 
+    lim = _limits(limits, None, max_pages)
     try:
-        pdf = fitz.open(stream=data, filetype="pdf")
-    except Exception as exc:
+        pdf = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as exc:
+        if getattr(exc, "err_code", None) == pdfium.raw.FPDF_ERR_PASSWORD:
+            raise EncryptedFileError(f"{name}: tệp PDF có mật khẩu; hãy gửi bản không khóa", path=name) from exc
         raise CorruptFileError(f"{name}: tệp PDF bị hỏng", path=name) from exc
-    with pdf:
-        if pdf.needs_pass or pdf.is_encrypted:
-            raise EncryptedFileError(f"{name}: tệp PDF có mật khẩu; hãy gửi bản không khóa", path=name)
-        if pdf.page_count > max_pages:
-            raise FileTooLargeError(f"{name}: {pdf.page_count} trang, vượt giới hạn {max_pages}", path=name)
-        pages = []
-        for i, page in enumerate(pdf):  # type: ignore[arg-type, var-annotated]
-            body = page.get_text("text", sort=False)
-            pages.append(body.rstrip() + f"\n{i + 1}\n")  # keep page breaks visible as a number line
-        text = "".join(pages)
-        letters = len(re.findall(r"\w", text)) - len(pages) * 2
-        if letters < 20 * max(1, len(pages)) * 0.1 and letters < 200:
-            raise ScannedPdfError(
-                f"{name}: PDF không có lớp chữ (bản quét); cần nhận dạng chữ (OCR) trước khi nạp", path=name
-            )
-        return RawDoc(text, "pdf", pages=len(pages))
-
-
-def read_docx(data: bytes, name: str) -> RawDoc:
-    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+    try:
+        n_pages = len(pdf)
+        if n_pages > lim.max_pdf_pages:
+            raise breach(name, f"{num(n_pages)} trang, vượt giới hạn {num(lim.max_pdf_pages)} trang", "max_pdf_pages")
+        pages: list[str] = []
         total = 0
-        for info in zf.infolist():
-            total += info.file_size
-            if info.compress_size and info.file_size / max(1, info.compress_size) > MAX_ZIP_RATIO and info.file_size > 10_000_000:
-                raise CorruptFileError(f"{name}: tệp DOCX bất thường (nén quá mức, có thể là zip bomb)", path=name)
-        if total > MAX_DOCX_UNCOMPRESSED:
-            raise CorruptFileError(f"{name}: tệp DOCX giải nén quá lớn ({total / 1e6:.0f} MB)", path=name)
-    import docx
+        for i in range(n_pages):
+            body = _page_text(pdf, i)
+            total += len(body)
+            check_chars(name, total, lim)
+            pages.append(body.rstrip() + f"\n{i + 1}\n")  # keep page breaks visible as a number line
+    finally:
+        pdf.close()
+    text = "".join(pages)
+    letters = len(re.findall(r"\w", text)) - len(pages) * 2
+    if letters < 20 * max(1, len(pages)) * 0.1 and letters < 200:
+        raise ScannedPdfError(
+            f"{name}: PDF không có lớp chữ (bản quét); cần nhận dạng chữ (OCR) trước khi nạp", path=name
+        )
+    return RawDoc(text, "pdf", pages=len(pages))
 
-    document = docx.Document(io.BytesIO(data))
-    lines: list[str] = []
-    for block in document.element.body.iterchildren():
-        tag = block.tag.rsplit("}", 1)[-1]
-        if tag == "p":
-            lines.append("".join(t.text or "" for t in block.iter() if t.tag.endswith("}t")))
-        elif tag == "tbl":
-            for row in block.iter():
-                if row.tag.endswith("}tr"):
-                    cells = []
-                    for cell in row.iter():
-                        if cell.tag.endswith("}tc"):
-                            cells.append(" ".join(t.text or "" for t in cell.iter() if t.tag.endswith("}t")).strip())
-                    lines.append(" | ".join(c for c in cells if c))
-        lines.append("")
+
+def _page_text(pdf: Any, index: int) -> str:
+    page = pdf[index]
+    try:
+        textpage = page.get_textpage()
+        try:
+            body: str = textpage.get_text_range()
+        finally:
+            textpage.close()
+    finally:
+        page.close()
+    # PDFium ends lines with CR LF and marks soft hyphens / unmapped glyphs with control characters.
+    body = body.replace("\r\n", "\n").replace("\r", "\n")
+    return _PDF_JUNK.sub("", body)
+
+
+_PDF_JUNK = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+W_NS = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+
+
+def read_docx(data: bytes, name: str, *, limits: Limits | None = None) -> RawDoc:
+    """Paragraphs and table rows of the body, streamed from ``word/document.xml``.
+
+    The part is decompressed through a byte budget and parsed block by block (each body-level
+    paragraph or table is read and then freed), with a running character count, so neither a
+    bomb nor a huge but honest body can take more than the caps allow.
+    """
+    from lxml import etree
+
+    lim = limits or Limits()
+    budget = Budget(name, lim)
+    with open_zip(data, name) as zf:
+        try:
+            stream = open_member(zf, "word/document.xml", budget)
+        except KeyError as exc:
+            raise CorruptFileError(f"{name}: tệp DOCX thiếu phần nội dung chính", path=name) from exc
+        with stream:
+            lines: list[str] = []
+            total = 0
+            parser = etree.iterparse(
+                stream, events=("end",), resolve_entities=False, load_dtd=False, no_network=True, huge_tree=False
+            )
+            body_tag = W_NS + "body"
+            for _event, elem in parser:
+                parent = elem.getparent()
+                if parent is None or parent.tag != body_tag:
+                    continue  # inside a block (read with it), or the root
+                block = _docx_block(elem) if len(elem) else [""] if elem.tag == W_NS + "p" else []
+                if block:
+                    lines.extend(block)
+                    lines.append("")
+                    total += sum(len(x) + 1 for x in block) + 1
+                    if total > lim.max_document_chars:
+                        check_chars(name, total, lim)
+                elem.clear()  # every body child is freed once read, whatever its kind
+                while elem.getprevious() is not None:
+                    del parent[0]
     return RawDoc("\n".join(lines), "docx")
+
+
+def _texts(elem: Any) -> list[str]:
+    return [t.text or "" for t in elem.iter(W_NS + "t")]
+
+
+def _docx_block(block: Any) -> list[str]:
+    tag = block.tag
+    if tag == W_NS + "p":
+        return ["".join(_texts(block))]
+    if tag != W_NS + "tbl":
+        return []
+    rows = []
+    for row in block.iter(W_NS + "tr"):
+        cells = [" ".join(_texts(cell)).strip() for cell in row.iter(W_NS + "tc")]
+        rows.append(" | ".join(c for c in cells if c))
+    return rows
 
 
 class _HtmlText(HTMLParser):

@@ -19,6 +19,7 @@ from core.errors import ImportRowsError
 from core.text import squash_ws
 from core.vocabulary import TODO
 from ingest.facts.deadlines import find_recurrence, parse_date_cell
+from ingest.limits import Limits
 from ingest.tables import read_rows
 
 logger = logging.getLogger(__name__)
@@ -95,13 +96,13 @@ class ParsedSchedule:
     skipped_blank: int = 0
 
 
-def parse_schedule(path: Path, reg: Registry) -> ParsedSchedule:
+def parse_schedule(path: Path, reg: Registry, limits: Limits | None = None) -> ParsedSchedule:
     """Read and validate every row; any problem -> ImportRowsError with row-numbered problems."""
     out = ParsedSchedule()
     problems: list[str] = []
     codes: dict[str, int] = {}
     header: dict[str, int] | None = None
-    for n, cells in read_rows(path):
+    for n, cells in read_rows(path, limits):
         if all(c is None or (isinstance(c, str) and not c.strip()) for c in cells):
             out.skipped_blank += 1
             continue

@@ -19,6 +19,7 @@ from typing import Any
 from core.errors import CchcError, ImportRowsError
 from core.indices import INDEX_LABELS, INDICES, OVERALL_MAX, fields_of, match_field, resolve_index
 from core.text import fmt_number, fold, nfc, province_key, squash_ws
+from ingest.limits import Limits
 from ingest.tables import read_rows
 
 logger = logging.getLogger(__name__)
@@ -44,9 +45,9 @@ _SCOPES = {"overall": "overall", "tong the": "overall", "chung": "overall", "ton
 
 
 
-def read_table(path: Path) -> list[tuple[int, list[str]]]:
+def read_table(path: Path, limits: Limits | None = None) -> list[tuple[int, list[str]]]:
     """(row number, cells as text) of a CSV or XLSX file, header included (row 1). Raises CchcError."""
-    return [(n, ["" if v is None else _cell(v) for v in row]) for n, row in read_rows(path)]
+    return [(n, ["" if v is None else _cell(v) for v in row]) for n, row in read_rows(path, limits)]
 
 
 def _cell(v: Any) -> str:
@@ -62,9 +63,9 @@ class ScoreTable:
     keys: set[tuple[Any, ...]]  # (index, year, province key, scope, field) of every row
 
 
-def parse_score_table(path: Path) -> ScoreTable:
+def parse_score_table(path: Path, limits: Limits | None = None) -> ScoreTable:
     """Validate every row of the table; any problem -> ImportRowsError listing row-numbered problems."""
-    rows = read_table(path)
+    rows = read_table(path, limits)
     rows = [(n, cells) for n, cells in rows if any(c.strip() for c in cells)]
     if not rows:
         raise CchcError(f"{path.name}: tệp trống")

@@ -14,6 +14,10 @@ from knowledge.store.db import Database
 
 logger = logging.getLogger(__name__)
 
+# Bump when an extractor changes what it derives: every document is then re-extracted at the next
+# ingest. Documents record the version whose extraction last completed (documents.facts_version).
+FACTS_VERSION = 1
+
 FactExtractor = Callable[[Database, Collection[int] | None], object]
 F = TypeVar("F", bound=FactExtractor)
 _EXTRACTORS: dict[str, FactExtractor] = {}

@@ -10,7 +10,9 @@ from pathlib import Path
 
 from core.errors import CchcError, IngestError
 from core.settings import Settings
-from ingest.pipeline import expand_paths, parse_file, sha256_of
+from ingest.limits import Limits
+from ingest.pipeline import expand_sources, parse_file, sha256_of
+from ingest.sandbox import Isolation, parse_isolated
 from knowledge.store import documents
 from knowledge.store.db import Database
 
@@ -23,47 +25,71 @@ class IngestReport:
     skipped: list[str] = field(default_factory=list)
     failed: list[dict[str, str]] = field(default_factory=list)
     changed: list[int] = field(default_factory=list)  # ids of the documents written
+    repaired: list[str] = field(default_factory=list)  # documents whose derived facts were (re)built
 
     def as_dict(self) -> dict[str, object]:
-        return {"ingested": self.ingested, "skipped": self.skipped, "failed": self.failed}
+        return {"ingested": self.ingested, "skipped": self.skipped, "failed": self.failed, "repaired": self.repaired}
 
 
-def ingest_paths(db: Database, settings: Settings, paths: list[Path]) -> IngestReport:
+def ingest_paths(db: Database, settings: Settings, paths: list[Path], *, isolate: bool = False) -> IngestReport:
+    """Ingest files and folders. A document's key (``source``) is its path relative to the folder
+    named (a file named directly: its name), so equal names in different sub-folders never collide.
+    ``isolate`` parses each file in a limited child process (files from untrusted senders)."""
     report = IngestReport()
-    max_bytes = int(settings.ingest.max_file_mb * 1024 * 1024)
-    for path in expand_paths(paths):
+    limits = Limits.from_settings(settings.ingest)
+    isolation = Isolation.from_settings(settings.ingest) if isolate else None
+    for path, key in expand_sources(paths):
         try:
-            _ingest_one(db, settings, path, max_bytes, report)
+            _ingest_one(db, path, key, limits, isolation, report)
         except CchcError as exc:
-            logger.warning("ingest failed for %s: %s", path.name, exc)
+            logger.info("ingest failed for %s (%s)", key, exc.__class__.__name__)  # the message goes to the caller once
             report.failed.append({"path": str(path), "error": str(exc)})
     return report
 
 
-def _ingest_one(db: Database, settings: Settings, path: Path, max_bytes: int, report: IngestReport) -> None:
+def _ingest_one(
+    db: Database, path: Path, key: str, limits: Limits, isolation: Isolation | None, report: IngestReport
+) -> None:
     if not path.exists():
         raise IngestError(f"{path}: không tìm thấy tệp", path=str(path))
     sha = sha256_of(path)
-    if _existing_sha(db, path.name) == sha:
-        report.skipped.append(path.name)
-        return
-    parsed = parse_file(
-        path,
-        sha256=sha,
-        max_bytes=max_bytes,
-        max_pages=settings.ingest.max_pdf_pages,
-        max_chars=settings.ingest.chunk_chars,
-    )
+    here = path.resolve()
+    existing = _existing(db, key)
+    if existing is not None:
+        _check_conflict(key, here, existing[1])
+        if existing[0] == sha:
+            report.skipped.append(key)
+            return
+    if isolation is not None:
+        parsed = parse_isolated(path, limits=limits, isolation=isolation, sha256=sha, source=key)
+    else:
+        parsed = parse_file(path, limits=limits, sha256=sha, source=key)
     if not parsed.chunks:
-        raise IngestError(f"{path.name}: không tách được đoạn văn nào", path=str(path))
+        raise IngestError(f"{key}: không tách được đoạn văn nào", path=str(path))
+    parsed.path = str(here)
     doc_id, status = documents.replace_document(db, parsed)
-    (report.skipped if status == "skipped" else report.ingested).append(path.name)
+    (report.skipped if status == "skipped" else report.ingested).append(key)
     if status != "skipped":
         report.changed.append(doc_id)
-    logger.info("%s: %s (%d passages)", path.name, status, len(parsed.chunks))
+    logger.info("%s: %s (%d passages)", key, status, len(parsed.chunks))
 
 
-def _existing_sha(db: Database, source: str) -> str | None:
+def _check_conflict(key: str, here: Path, stored: str) -> None:
+    """Refuse to replace a document that came from another file that still exists."""
+    try:
+        old = Path(stored).resolve()
+    except (OSError, RuntimeError):
+        return
+    if old != here and old.exists():
+        raise IngestError(
+            f"{key}: đã có văn bản cùng tên '{key}' nạp từ {old}; tệp {here} không được nạp để khỏi ghi đè. "
+            f"Hãy nạp thư mục cha của cả hai (tên sẽ kèm thư mục con) hoặc xoá bản cũ: cchc documents remove {key}",
+            path=str(here),
+        )
+
+
+def _existing(db: Database, source: str) -> tuple[str, str] | None:
+    """(sha256, stored path) of the document with this key."""
     with db.session() as s:
         doc = documents.find_by_source(s, source)
-        return doc.sha256 if doc else None
+        return (doc.sha256, doc.path) if doc else None

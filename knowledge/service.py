@@ -15,8 +15,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from core.errors import IndexNotReadyError
+from core.errors import CchcError, IndexNotReadyError
 from core.settings import Settings
+from ingest.limits import Limits
+from ingest.sandbox import Isolation, check_table_isolated
 from knowledge import answerers, facts
 from knowledge.answers import engine
 from knowledge.answers.llm_stage import STATS_FILE, GenerativeStage
@@ -58,23 +60,58 @@ class Knowledge:
         return LexicalParams.from_settings(self.settings.retrieval)
 
     # ------------------------------------------------------------------ documents
-    def ingest(self, paths: list[Path]) -> IngestReport:
-        report = ingest_paths(self.db, self.settings, paths)
-        if report.ingested:
-            self.refresh(force=True)
-            self.refresh_facts(report.changed)
+    def ingest(self, paths: list[Path], *, isolate: bool = False) -> IngestReport:
+        """Ingest files/folders (``isolate``: parse each in a limited child process), then rebuild the
+        index and the derived facts of every document whose facts are not complete: the ones just
+        written and any left behind by an interrupted run."""
+        report = ingest_paths(self.db, self.settings, paths, isolate=isolate)
+        stale = docstore.stale_facts(self.db, facts.FACTS_VERSION)
+        if report.ingested or stale:
+            self.refresh(force=bool(report.ingested))
+        if stale:
+            self.refresh_facts(stale)
+            docstore.mark_facts(self.db, stale, facts.FACTS_VERSION)
+            written = set(report.changed)
+            report.repaired = [d["source"] for d in self.documents() if d["id"] in stale and d["id"] not in written]
+            if report.repaired:
+                logger.warning("derived facts repaired for %d document(s) left incomplete", len(report.repaired))
         return report
 
     def refresh_facts(self, documents: Collection[int] | None = None) -> dict[str, object]:
         """Re-extract the derived facts (index results, tasks) of all or the given documents."""
         return facts.refresh_facts(self.db, documents)
 
+    def rebuild(self) -> dict[str, Any]:
+        """Rebuild every derived fact of every document and the search index from the stored text."""
+        reports = self.refresh_facts(None)
+        docstore.mark_facts(self.db, None, facts.FACTS_VERSION)
+        retriever = self.refresh(force=True)
+        out: dict[str, Any] = {"documents": len(self.documents()), "passages": len(retriever.passages)}
+        for name, rep in reports.items():
+            as_dict = getattr(rep, "as_dict", None)
+            out[name] = as_dict() if callable(as_dict) else str(rep)
+        return out
+
     def documents(self) -> list[dict[str, Any]]:
         return [
             {"id": d.id, "source": d.source, "title": docstore.display_title(d), "type": d.doc_type,
-             "number": d.number, "date": d.date, "province": d.province}
-            for d in docstore.list_documents(self.db)
+             "number": d.number, "date": d.date, "province": d.province, "passages": n}
+            for d, n in docstore.document_rows(self.db)
         ]
+
+    def remove_document(self, ident: str) -> dict[str, Any]:
+        """Remove a document (by id or source) with its passages and facts in one transaction, then
+        drop it from the lexical and dense indexes."""
+        removed = docstore.remove_document(self.db, ident)
+        if removed is None:
+            raise CchcError(f"Không có văn bản nào có mã hoặc tên '{ident}'. Xem danh sách: cchc documents list")
+        self.refresh(force=True)
+        return removed
+
+    def facts_status(self) -> list[str]:
+        """Sources of the documents whose derived facts are incomplete (for ``cchc doctor``)."""
+        stale = set(docstore.stale_facts(self.db, facts.FACTS_VERSION))
+        return [d["source"] for d in self.documents() if d["id"] in stale]
 
     # ------------------------------------------------------------------ index
     def refresh(self, *, force: bool = False) -> Retriever:
@@ -149,7 +186,7 @@ class Knowledge:
         return score_query.targets(self.db, province=province, index=index)
 
     def import_scores(self, path: Path) -> score_imports.ImportReport:
-        return score_imports.import_table(self.db, path)
+        return score_imports.import_table(self.db, path, Limits.from_settings(self.settings.ingest))
 
     def summary(self, *, args: str = "", year: int | None = None, province: str | None = None,
                 index: str | None = None, chart: bool = True) -> ScoreSummary:
@@ -170,8 +207,12 @@ class Knowledge:
     def extract_tasks(self) -> task_refresh.RefreshReport:
         return task_refresh.refresh_from_documents(self.db)
 
-    def import_schedule(self, path: Path) -> imports.ImportReport:
-        return imports.import_schedule(self.db, path)
+    def import_schedule(self, path: Path, *, isolate: bool = False) -> imports.ImportReport:
+        """Import a schedule sheet; ``isolate``: read it first in a limited child process (uploads)."""
+        limits = Limits.from_settings(self.settings.ingest)
+        if isolate:
+            check_table_isolated(path, limits=limits, isolation=Isolation.from_settings(self.settings.ingest))
+        return imports.import_schedule(self.db, path, limits)
 
     def mark_done(self, task_id: int, *, by: str, channel: str) -> TaskView:
         return actions.mark_done(self.db, task_id, by=by, channel=channel)

@@ -59,39 +59,41 @@ def test_reingest_unchanged_corpus_skips_everything(knowledge: Knowledge, corpus
 
 
 def test_changed_file_replaces_its_passages(knowledge: Knowledge, corpus_settings: Settings, tmp_path: Path) -> None:
-    src = tmp_path / "in" / HY2023
-    src.parent.mkdir()
+    src = tmp_path / "in" / "sub" / HY2023
+    src.parent.mkdir(parents=True)
     shutil.copy(CORPUS / HY2023, src)
-    report = knowledge.ingest([src])
-    assert report.skipped == [HY2023]  # same name, same content as the corpus copy
+    key = f"sub/{HY2023}"  # keyed by its path under the folder ingested: no clash with the corpus copy
+    report = knowledge.ingest([tmp_path / "in"])
+    assert report.ingested == [key] and not report.failed
     con = db_of(corpus_settings)
     others_before = con.execute(
-        "select p.id, p.text from passages p join documents d on d.id = p.document_id where d.source != ? order by p.id", (HY2023,)
+        "select p.id, p.text from passages p join documents d on d.id = p.document_id where d.source != ? order by p.id", (key,)
     ).fetchall()
     old = "Chỉ số PAR INDEX xếp thứ 12/63"
     new = "Chỉ số PAR INDEX xếp thứ 15/63"
     text = src.read_text(encoding="utf-8")
     assert old in text
     src.write_text(text.replace(old, new), encoding="utf-8")
-    report = knowledge.ingest([src])
-    assert report.ingested == [HY2023] and not report.failed
+    report = knowledge.ingest([tmp_path / "in"])
+    assert report.ingested == [key] and not report.failed
     rows = con.execute(
-        "select p.text from passages p join documents d on d.id = p.document_id where d.source = ?", (HY2023,)
+        "select p.text from passages p join documents d on d.id = p.document_id where d.source = ?", (key,)
     ).fetchall()
     joined = "\n".join(r[0] for r in rows)
     assert new in joined and old not in joined
-    assert con.execute("select count(*) from documents where source = ?", (HY2023,)).fetchone()[0] == 1
+    assert con.execute("select count(*) from documents where source = ?", (key,)).fetchone()[0] == 1
     from ingest.pipeline import parse_file
 
     assert len(rows) == len(parse_file(src, max_bytes=10**8).chunks)  # no duplicates left behind
     others_after = con.execute(
-        "select p.id, p.text from passages p join documents d on d.id = p.document_id where d.source != ? order by p.id", (HY2023,)
+        "select p.id, p.text from passages p join documents d on d.id = p.document_id where d.source != ? order by p.id", (key,)
     ).fetchall()
     assert others_after == others_before  # other documents untouched
     assert_consistent(con)
     con.close()
     # the index follows the store: the new number is found, the old one is gone
-    texts = [h.passage.text for h in knowledge.search("PAR INDEX xếp thứ Hưng Yên năm 2022", k=10)]
+    hits = knowledge.search("PAR INDEX xếp thứ Hưng Yên năm 2022", k=20)
+    texts = [h.passage.text for h in hits if h.passage.source == key]
     assert any(new in t for t in texts)
     assert not any(old in t for t in texts)
 

@@ -22,33 +22,10 @@ from core.errors import (
 )
 from core.text import has_diacritics, nfc
 from ingest.readers import decode_text, read_bytes, read_path, sniff
+from tests.pdfs import make_pdf
 
-FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 MB = 10**6
 VI = "Ủy ban nhân dân tỉnh Hưng Yên chỉ đạo đẩy mạnh cải cách hành chính năm 2025."
-
-
-def make_pdf(pages: list[str], *, encrypt: bool = False, text_layer: bool = True) -> bytes:
-    import pymupdf
-
-    doc = pymupdf.open()
-    for body in pages:
-        page = doc.new_page()
-        if text_layer:
-            if FONT.exists():
-                page.insert_textbox(pymupdf.Rect(50, 50, 550, 800), body, fontsize=11, fontfile=str(FONT), fontname="dejavu")
-            else:
-                page.insert_textbox(pymupdf.Rect(50, 50, 550, 800), body, fontsize=11)
-        else:
-            page.draw_rect(pymupdf.Rect(50, 50, 300, 300), color=(0, 0, 0), fill=(0.5, 0.5, 0.5))
-    out = io.BytesIO()
-    if encrypt:
-        aes = pymupdf.PDF_ENCRYPT_AES_256  # type: ignore[attr-defined]
-        doc.save(out, encryption=aes, owner_pw="owner", user_pw="secret")
-    else:
-        doc.save(out)
-    doc.close()
-    return out.getvalue()
 
 
 def make_docx() -> bytes:

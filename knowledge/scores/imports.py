@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import or_, select
 
 from core.text import province_key
+from ingest.limits import Limits
 from ingest.score_table import parse_score_table
 from knowledge.scores.refresh import flag_conflicts
 from knowledge.store.db import Database
@@ -29,9 +30,9 @@ class ImportReport:
         return {"file": self.file, "imported": self.imported, "replaced": self.replaced}
 
 
-def import_table(db: Database, path: Path) -> ImportReport:
+def import_table(db: Database, path: Path, limits: Limits | None = None) -> ImportReport:
     """Validate every row, then import all rows in one transaction (or none, with row-numbered errors)."""
-    table = parse_score_table(path)
+    table = parse_score_table(path, limits)
     parsed, keys = table.records, table.keys
     replaced = 0
     with db.session() as s:

@@ -153,3 +153,57 @@ def fingerprint(db: Database) -> str:
 def list_documents(db: Database) -> list[Document]:
     with db.session() as s:
         return list(s.scalars(select(Document).order_by(Document.id)))
+
+
+def document_rows(db: Database) -> list[tuple[Document, int]]:
+    """Every document (metadata only) with its number of passages, by id."""
+    with db.session() as s:
+        counts = dict(s.execute(select(Passage.document_id, func.count(Passage.id)).group_by(Passage.document_id)).all())
+        docs = list(s.scalars(select(Document).options(metadata_only()).order_by(Document.id)))
+        return [(d, int(counts.get(d.id, 0))) for d in docs]
+
+
+def find_document(s: Session, ident: str) -> Document | None:
+    """A document by id (all digits) or by source key."""
+    ident = ident.strip()
+    doc = s.get(Document, int(ident)) if ident.isdigit() else None
+    return doc or find_by_source(s, ident)
+
+
+def remove_document(db: Database, ident: str) -> dict[str, Any] | None:
+    """Delete a document with its passages, sections and derived facts (tasks extracted from it, index
+    results and deductions) in one transaction. None when no document matches ``ident``."""
+    from knowledge.store.task_models import Task
+
+    with db.session() as s:
+        doc = find_document(s, ident)
+        if doc is None:
+            return None
+        out = {"id": doc.id, "source": doc.source, "title": display_title(doc)}
+        task_scope = (Task.origin == "document", Task.document_id == doc.id)
+        out["tasks"] = s.scalar(select(func.count(Task.id)).where(*task_scope)) or 0
+        out["passages"] = s.scalar(select(func.count(Passage.id)).where(Passage.document_id == doc.id)) or 0
+        s.execute(delete(Task).where(*task_scope))
+        s.execute(delete(Passage).where(Passage.document_id == doc.id))
+        s.execute(delete(Section).where(Section.document_id == doc.id))
+        s.execute(delete(Document).where(Document.id == doc.id))  # index results cascade
+    logger.info("document %s removed (%s passages, %s tasks)", out["source"], out["passages"], out["tasks"])
+    return out
+
+
+def stale_facts(db: Database, version: int) -> list[int]:
+    """Ids of the documents whose derived facts were never completed at ``version``."""
+    with db.session() as s:
+        q = select(Document.id).where((Document.facts_version.is_(None)) | (Document.facts_version != version))
+        return list(s.scalars(q.order_by(Document.id)))
+
+
+def mark_facts(db: Database, ids: list[int] | None, version: int) -> None:
+    """Record that the facts of ``ids`` (None: every document) are complete at ``version``."""
+    from sqlalchemy import update
+
+    with db.session() as s:
+        q = update(Document).values(facts_version=version)
+        if ids is not None:
+            q = q.where(Document.id.in_(ids))
+        s.execute(q)

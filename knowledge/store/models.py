@@ -32,6 +32,7 @@ class Document(Base):
     title: Mapped[str | None] = mapped_column(Text)
     text: Mapped[str] = mapped_column(Text)
     ingested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    facts_version: Mapped[int | None] = mapped_column(Integer)  # extractors' version last completed; None = never
 
     sections: Mapped[list[Section]] = relationship(back_populates="document", cascade="all, delete-orphan", passive_deletes=True)
     passages: Mapped[list[Passage]] = relationship(back_populates="document", cascade="all, delete-orphan", passive_deletes=True)

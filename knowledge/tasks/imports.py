@@ -15,6 +15,7 @@ from sqlalchemy.orm import selectinload
 
 from core.errors import ImportRowsError, NotFoundError
 from core.vocabulary import TODO
+from ingest.limits import Limits
 from ingest.schedule import ScheduleRow, parse_schedule, row_agencies
 from knowledge.store.agencies import load_registry
 from knowledge.store.db import Database
@@ -37,14 +38,14 @@ class ImportReport:
         return dict(self.__dict__)
 
 
-def import_schedule(db: Database, path: Path) -> ImportReport:
+def import_schedule(db: Database, path: Path, limits: Limits | None = None) -> ImportReport:
     """Import a schedule sheet. All rows are validated first; any problem -> ImportRowsError listing
     row-numbered problems and nothing is written. Re-importing updates tasks in place by code."""
     t0 = time.perf_counter()
     path = Path(path)
     if not path.exists():
         raise NotFoundError(str(path), user_message=f"Không tìm thấy tệp {path}.")
-    parsed = parse_schedule(path, load_registry(db))
+    parsed = parse_schedule(path, load_registry(db), limits)
     rep = ImportReport(path=path.name, rows=parsed.count, skipped_blank=parsed.skipped_blank)
     _write_rows(db, parsed.rows, path.name, rep)
     rep.took_ms = round((time.perf_counter() - t0) * 1000, 1)
