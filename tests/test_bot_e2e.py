@@ -77,7 +77,7 @@ def invite(settings: Settings, role: str, agency: str | None = None, *, expired:
             from knowledge.store.account_models import Invite
 
             with db.session() as s:
-                s.execute(update(Invite).where(Invite.code_hash == hash_code(code)).values(expires_at=utcnow() - timedelta(minutes=1)))
+                s.execute(update(Invite).where(Invite.code_hash == hash_code(code, acc.secret)).values(expires_at=utcnow() - timedelta(minutes=1)))
         return code
     finally:
         db.dispose()

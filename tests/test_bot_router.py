@@ -89,7 +89,7 @@ async def test_code_is_one_time_and_expired_code_refused(router: Router, access:
     from knowledge.store.accounts import hash_code, utcnow
 
     with access.db.session() as s:
-        s.execute(update(Invite).where(Invite.code_hash == hash_code(old.code)).values(expires_at=utcnow() - timedelta(seconds=1)))
+        s.execute(update(Invite).where(Invite.code_hash == hash_code(old.code, access.secret)).values(expires_at=utcnow() - timedelta(seconds=1)))
     await router.handle(msg(f"/dangky {old.code}", "3"), ch)
     assert "hết hạn" in ch.texts()[-1]
     await router.handle(msg("câu hỏi về PAR INDEX", "3"), ch)
