@@ -10,6 +10,8 @@ import logging
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
+from bot.inputs import clean_optional, clean_text
+
 logger = logging.getLogger(__name__)
 
 
@@ -30,6 +32,9 @@ class IncomingFile:
     file_id: str
     mime: str | None = None
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "name", clean_text(self.name))
+
 
 @dataclass(frozen=True)
 class Incoming:
@@ -46,6 +51,14 @@ class Incoming:
     mentioned: bool = False
     display_name: str | None = None
     received_at: float = field(default=0.0, compare=False)
+
+    def __post_init__(self) -> None:
+        """The channel boundary: whatever a channel hands over is cleaned here, once (lone surrogates,
+        NULs), so nothing further in can fail to encode, store or send it."""
+        for name in ("user_id", "chat_id", "text"):
+            object.__setattr__(self, name, clean_text(getattr(self, name)))
+        for name in ("callback_data", "display_name"):
+            object.__setattr__(self, name, clean_optional(getattr(self, name)))
 
     @property
     def user_key(self) -> str:

@@ -128,20 +128,6 @@ async def test_bootstrap_admin_from_settings(knowledge: Any) -> None:
         acc.revoke("zalo:abc")
 
 
-async def test_rate_limit(knowledge: Any, access: Accounts) -> None:
-    now = [0.0]
-    s = knowledge.settings.model_copy(update={"access": knowledge.settings.access.model_copy(update={"questions_per_minute": 2})})
-    r = Router(s, knowledge, access, clock=lambda: now[0])
-    ch = MemoryChannel()
-    await registered(r, access, ch)
-    for _ in range(3):
-        await r.handle(msg("PAR INDEX 2022 xếp thứ mấy?"), ch)
-    assert "quá nhanh" in ch.texts()[-1] and "quá nhanh" not in ch.texts()[1]
-    now[0] = 61.0
-    await r.handle(msg("PAR INDEX 2022 xếp thứ mấy?"), ch)
-    assert "Nguồn:" in ch.texts()[-1]
-
-
 async def test_feedback_button_and_zalo_numbered_choice(router: Router, access: Accounts) -> None:
     from knowledge.store import feedback
 
