@@ -170,12 +170,15 @@ async def test_long_reply_split_at_limit_on_lines(router: Router, access: Accoun
 async def test_group_only_when_addressed(router: Router, access: Accounts) -> None:
     ch = MemoryChannel()
     await registered(router, access, ch)
+    access.groups.allow("telegram", "-5")
     await router.handle(msg("PAR INDEX 2022?", chat_id="-5", is_group=True), ch)
     assert ch.sent == []
     await router.handle(msg("PAR INDEX 2022 xếp thứ mấy?", user="999", chat_id="-5", is_group=True, mentioned=True), ch)
     assert ch.sent == []  # unregistered in a group: silence
     await router.handle(msg("@bot PAR INDEX 2022 xếp thứ mấy?", chat_id="-5", is_group=True, mentioned=True), ch)
-    assert ch.sent[-1][0] == "-5" and "Nguồn:" in ch.sent[-1][1]
+    # the answer goes to the private chat; the group only learns that it was answered there
+    assert ch.sent[-2][0] == "100" and "Nguồn:" in ch.sent[-2][1]
+    assert ch.sent[-1][0] == "-5" and "Nguồn:" not in ch.sent[-1][1]
 
 
 async def test_errors_are_central(router: Router, access: Accounts, caplog: pytest.LogCaptureFixture) -> None:
