@@ -31,6 +31,7 @@ logger = logging.getLogger(__name__)
 
 PHOTO_TTL_S = 3600.0
 WEBHOOK_HEADER = "X-Bot-Api-Secret-Token"
+MAX_BODY_BYTES = 1024 * 1024  # updates are small; a bigger body is refused before it is read whole
 
 
 class PhotoStore:
@@ -139,22 +140,26 @@ class ZaloBot:
         me = await self.client.get_me()
         self.bot_name = str(me.get("account_name") or me.get("display_name") or me.get("name") or "") or None
         webhook_path = "/zalo/webhook"
+        secret: str | None = None
         if z.mode == "webhook":
+            # settings refuse webhook mode without a URL or a secret of 32+ characters; kept for direct callers
             if z.webhook_secret is None or not z.webhook_url:
                 raise ConfigError("Chế độ webhook của Zalo cần zalo.webhook_url và biến môi trường CCHC_ZALO__WEBHOOK_SECRET.")
             webhook_path = urlparse(z.webhook_url).path or webhook_path
+            secret = z.webhook_secret.get_secret_value()
         if z.mode == "webhook" or z.public_base_url:
-            secret = z.webhook_secret.get_secret_value() if z.webhook_secret else None
             app = tornado.web.Application([
-                (webhook_path, _WebhookHandler, {"bot": self, "secret": secret if z.mode == "webhook" else None}),
+                (webhook_path, _WebhookHandler, {"bot": self, "secret": secret}),
                 (r"/zalo/photo/([A-Za-z0-9_\-]+)\.png", _PhotoHandler, {"photos": self.photos}),
             ])
-            self._server = HTTPServer(app, xheaders=True)
-            self._server.listen(z.port, address=z.listen)
+            self._server = HTTPServer(app, xheaders=True, max_body_size=MAX_BODY_BYTES)
+            try:
+                self._server.listen(z.port, address=z.listen)
+            except OSError as exc:
+                raise ConfigError(f"Không mở được cổng {z.listen}:{z.port} cho Zalo: {exc.strerror}.") from exc
             logger.info("zalo: HTTP endpoint on %s:%d", z.listen, z.port)
-        if z.mode == "webhook":
-            assert z.webhook_url and z.webhook_secret
-            await self.client.set_webhook(z.webhook_url, z.webhook_secret.get_secret_value())
+        if secret is not None and z.webhook_url:
+            await self.client.set_webhook(z.webhook_url, secret)
             logger.info("zalo: webhook set")
         else:
             self._poller = asyncio.get_running_loop().create_task(self._poll())
@@ -198,7 +203,7 @@ class _WebhookHandler(tornado.web.RequestHandler):
 
     def post(self) -> None:
         got = self.request.headers.get(WEBHOOK_HEADER, "")
-        if self.secret is None or not hmac.compare_digest(got.encode(), self.secret.encode()):
+        if self.secret is None or not got or not hmac.compare_digest(got.encode("utf-8", "replace"), self.secret.encode()):
             logger.warning("zalo webhook: request without the right secret token refused")
             self.set_status(403)
             self.finish({"ok": False, "description": "forbidden"})

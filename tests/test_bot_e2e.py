@@ -172,11 +172,19 @@ def test_telegram_end_to_end(corpus_settings: Settings, tg: FakeTelegram, served
     # officials may not use /diem; a group message not addressed to the bot is ignored
     tg.push_message(501, "/diem")
     assert "không có quyền" in (tg.wait_sent(501, n_before + 2)[-1].text or "")
+    # groups: off until an admin allows one; then answers go to the private chat, not the group
     tg.push_message(501, Q_PAR, chat_id=-100, chat_type="supergroup")
     tg.push_message(501, f"@cchc_test_bot {Q_PAR}", chat_id=-100, chat_type="supergroup")
     grp = tg.wait_sent(-100, 1)
     settle(tg)
-    assert len(tg.sent_to(-100)) == 1 and "12/63" in (grp[0].text or "")
+    assert len(tg.sent_to(-100)) == 1 and "cchc groups allow telegram:-100" in (grp[0].text or "")
+    db = Database(corpus_settings.database_url)
+    Accounts(db, corpus_settings).groups.allow("telegram", "-100")
+    db.dispose()
+    tg.push_message(501, f"@cchc_test_bot {Q_PAR}", chat_id=-100, chat_type="supergroup")
+    grp = tg.wait_sent(-100, 2)
+    assert "trả lời riêng" in (grp[-1].text or "") and "12/63" not in (grp[-1].text or "")
+    assert "12/63" in (tg.sent_to(501)[n_before + 2].text or "")
 
     # admin uploads: a DOCX is ingested (type by content), an executable named .pdf is refused
     import docx
@@ -192,7 +200,7 @@ def test_telegram_end_to_end(corpus_settings: Settings, tg: FakeTelegram, served
     tg.push_document(1, "virus.pdf", b"MZ\x90\x00" + b"\x00" * 100)
     assert "không phải PDF" in (tg.wait_sent(1, 4)[-1].text or "")
     tg.push_document(501, "x.pdf", b"%PDF-1.4\n")
-    assert "Chỉ quản trị viên" in (tg.wait_sent(501, n_before + 3)[-1].text or "")
+    assert "Chỉ quản trị viên" in (tg.wait_sent(501, n_before + 4)[-1].text or "")
 
     # nothing secret at INFO: no token, invite code or message body in the logs
     served_tg.stop()
