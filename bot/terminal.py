@@ -11,6 +11,7 @@ from typing import TextIO
 
 from bot.channel import Button, Channel, Incoming
 from bot.router import Router
+from core.private import private_dir
 from core.settings import Settings
 from knowledge.api import KnowledgeAPI
 
@@ -43,7 +44,7 @@ class TerminalChannel(Channel):
         where = "(không lưu được ảnh)"
         if self.settings is not None:
             folder = self.settings.home / "charts"
-            folder.mkdir(parents=True, exist_ok=True)
+            private_dir(folder)
             path = folder / f"bieu-do-{time.strftime('%Y%m%d-%H%M%S')}.png"
             path.write_bytes(png)
             where = str(path)
