@@ -252,7 +252,7 @@ def test_fifty_users_at_once(corpus_settings: Settings, tg: FakeTelegram, served
 @pytest.mark.slow
 def test_telegram_webhook_refuses_requests_without_secret(corpus_settings: Settings, tg: FakeTelegram) -> None:
     port = free_port()
-    secret = "s3cret-webhook-token-xyz"
+    secret = "s3cret-webhook-token-xyz_0123456789abcdef"
     srv = start_serve(corpus_settings, tg_env(
         tg, CCHC_TELEGRAM__MODE="webhook", CCHC_TELEGRAM__PORT=str(port),
         CCHC_TELEGRAM__WEBHOOK_URL="https://bot.example.org/tg-hook", CCHC_TELEGRAM__WEBHOOK_SECRET=secret))
@@ -324,7 +324,7 @@ def test_zalo_polling_end_to_end(corpus_settings: Settings, zl: FakeZalo) -> Non
 @pytest.mark.slow
 def test_zalo_webhook_secret_and_both_body_shapes(corpus_settings: Settings, zl: FakeZalo) -> None:
     port = free_port()
-    secret = "zalo-secret-abc-123"
+    secret = "zalo-secret-abc-123-0123456789abcdef!"
     srv = start_serve(corpus_settings, {
         "CCHC_ZALO__TOKEN": zl.token, "CCHC_ZALO__BASE_URL": zl.base_url, "CCHC_ZALO__MODE": "webhook",
         "CCHC_ZALO__PORT": str(port), "CCHC_ZALO__WEBHOOK_URL": "https://bot.example.org/zalo/webhook",
@@ -357,3 +357,17 @@ def test_serve_without_token_points_to_chat(settings: Settings) -> None:
 
 def test_python_is_the_venv() -> None:
     assert CCHC.exists(), sys.executable
+
+
+@pytest.mark.slow
+def test_serve_refuses_a_short_webhook_secret(corpus_settings: Settings, zl: FakeZalo) -> None:
+    srv = start_serve(corpus_settings, {
+        "CCHC_ZALO__TOKEN": zl.token, "CCHC_ZALO__BASE_URL": zl.base_url, "CCHC_ZALO__MODE": "webhook",
+        "CCHC_ZALO__WEBHOOK_URL": "https://bot.example.org/zalo/webhook", "CCHC_ZALO__WEBHOOK_SECRET": "abc"})
+    try:
+        assert srv.proc.wait(60) == 1
+    finally:
+        srv.stop()
+    err = srv.err.read_text(encoding="utf-8")
+    assert "zalo.webhook_secret" in err and "ít nhất 32 ký tự" in err and "Traceback" not in err
+    assert zl.webhook is None and "AssertionError" not in srv.logs()
