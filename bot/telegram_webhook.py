@@ -68,7 +68,7 @@ class _Handler(tornado.web.RequestHandler):
         try:
             data = json.loads(self.request.body or b"")
             update = Update.de_json(data, self.app.bot) if isinstance(data, dict) else None
-        except (ValueError, TypeError, KeyError):
+        except Exception:  # an untrusted body that PTB cannot read (any shape): refused, never a 500
             update = None
         if update is None:
             logger.warning("telegram webhook: a body that is not an update was refused")

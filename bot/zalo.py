@@ -89,11 +89,11 @@ def unwrap(body: Any) -> dict[str, Any] | None:
 
 
 def to_incoming(update: dict[str, Any], bot_name: str | None = None) -> Incoming | None:
-    msg = update.get("message") or {}
-    sender = msg.get("from") or {}
-    chat = msg.get("chat") or {}
-    if "id" not in sender:
-        return None
+    msg = update.get("message")
+    sender = msg.get("from") if isinstance(msg, dict) else None
+    if not isinstance(msg, dict) or not isinstance(sender, dict) or "id" not in sender:
+        return None  # not a message from someone: nothing to answer
+    chat = msg.get("chat") if isinstance(msg.get("chat"), dict) else {}
     event = str(update.get("event_name") or "")
     text = str(msg.get("text") or "") if event in ("", "message.text.received") else ""
     is_group = str(chat.get("chat_type") or "PRIVATE").upper() == "GROUP"
@@ -102,10 +102,11 @@ def to_incoming(update: dict[str, Any], bot_name: str | None = None) -> Incoming
         mentioned = True
         i = text.lower().index(f"@{bot_name}".lower())
         text = (text[:i] + text[i + len(bot_name) + 1:]).strip()
+    name = sender.get("display_name") or sender.get("name")
     return Incoming(
         channel="zalo", user_id=str(sender["id"]), chat_id=str(chat.get("id") or sender["id"]), text=text,
-        is_group=is_group, mentioned=mentioned,
-        display_name=sender.get("display_name") or sender.get("name"), received_at=time.perf_counter(),
+        is_group=is_group, mentioned=mentioned, display_name=str(name) if name else None,
+        received_at=time.perf_counter(),
     )
 
 

@@ -86,6 +86,8 @@ async def test_telegram_webhook_checks_the_secret(knowledge: Any, tg: FakeTelegr
             ok = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
             assert (await http.post(url, content=b"not json", headers=ok)).status_code == 400
             assert (await http.post(url, json=[1, 2], headers=ok)).status_code == 400
+            for junk in ({"update_id": "x", "message": 5}, {"message": {"chat": []}}, {}):
+                assert (await http.post(url, json=junk, headers=ok)).status_code in (200, 400), junk
             big = b'{"update_id": 1, "x": "' + b"a" * (1024 * 1024 + 10) + b'"}'
             with contextlib.suppress(httpx.TransportError):  # refused unread: a 413 or a closed connection
                 assert (await http.post(url, content=big, headers=ok)).status_code == 413
@@ -97,7 +99,7 @@ async def test_telegram_webhook_checks_the_secret(knowledge: Any, tg: FakeTelegr
         await running.stop()
 
 
-async def test_zalo_webhook_checks_the_secret(knowledge: Any, zl: FakeZalo) -> None:
+async def test_zalo_webhook_checks_the_secret(knowledge: Any, zl: FakeZalo, caplog: pytest.LogCaptureFixture) -> None:
     from bot import zalo
 
     port = free_port()
@@ -126,9 +128,15 @@ async def test_zalo_webhook_checks_the_secret(knowledge: Any, zl: FakeZalo) -> N
             r = await http.post(url, content=body, headers={"X-Bot-Api-Secret-Token": SECRET,
                                                            "Content-Type": "application/json"})
             assert r.status_code == 200
+            for junk in ({"message": "x"}, {"message": {"from": "id"}}, {"result": {"message": {"from": []}}},
+                         {"message": {"from": {"id": "j", "display_name": 5}, "chat": [], "text": 7}}):
+                r = await http.post(url, json=junk, headers={"X-Bot-Api-Secret-Token": SECRET})
+                assert r.status_code == 200, junk
         sent = await asyncio.to_thread(zl.wait_sent, "a1", 2)
         assert "/diem" in (sent[0].text or "")
         sent[1].text.encode("utf-8")  # type: ignore[union-attr]
+        assert "Trợ lý CCHC chỉ phục vụ" in ((await asyncio.to_thread(zl.wait_sent, "j", 1))[0].text or "")
+        assert "unhandled" not in caplog.text and "Traceback" not in caplog.text
     finally:
         await running.stop()
 
