@@ -93,7 +93,8 @@ def to_incoming(update: dict[str, Any], bot_name: str | None = None) -> Incoming
     sender = msg.get("from") if isinstance(msg, dict) else None
     if not isinstance(msg, dict) or not isinstance(sender, dict) or "id" not in sender:
         return None  # not a message from someone: nothing to answer
-    chat = msg.get("chat") if isinstance(msg.get("chat"), dict) else {}
+    raw_chat = msg.get("chat")
+    chat: dict[str, Any] = raw_chat if isinstance(raw_chat, dict) else {}
     event = str(update.get("event_name") or "")
     text = str(msg.get("text") or "") if event in ("", "message.text.received") else ""
     is_group = str(chat.get("chat_type") or "PRIVATE").upper() == "GROUP"

@@ -23,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import CursorResult, and_, delete, or_, select, update
+from sqlalchemy.exc import IntegrityError
 
 from core.errors import CchcError, InviteError, NotFoundError, RegistrationLockedError
 from core.keys import load_or_create_secret
@@ -278,6 +279,13 @@ class Accounts:
 
         Also remembers the private chat id, which the out-of-handler send path needs.
         """
+        try:
+            return self._lookup(channel, channel_user_id, chat_id=chat_id, display_name=display_name)
+        except IntegrityError:  # two first updates of a bootstrap admin at once: the other one created it
+            return self._lookup(channel, channel_user_id, chat_id=chat_id, display_name=display_name)
+
+    def _lookup(self, channel: str, channel_user_id: str, *, chat_id: str | None,
+                display_name: str | None) -> UserInfo | None:
         key = f"{channel}:{channel_user_id}".lower()
         with self.db.session() as s:
             user = s.scalars(select(User).where(User.channel == channel, User.channel_user_id == channel_user_id)).first()
