@@ -139,17 +139,22 @@ class Router:
             elif not inc.is_group:
                 await channel.send_long(inc.chat_id, ACCESS_MESSAGE)
             return  # unregistered members of a group get nothing
-        group_chat = inc.chat_id if inc.is_group else None
-        if group_chat is not None:
-            if not user.chat_id:
-                await channel.send_long(group_chat, GROUP_NEEDS_PRIVATE_CHAT)
-                return
-            inc = dataclasses.replace(inc, chat_id=user.chat_id, is_group=False)
-            route.chat_id = user.chat_id
-        await self._dispatch(Ctx(inc, channel, user, args), cmd, is_cmd, text)
-        if group_chat is not None:
-            name = user.display_name or "bạn"
-            await channel.send_long(group_chat, GROUP_ANSWERED.format(name=name))
+        if not inc.is_group:
+            await self._dispatch(Ctx(inc, channel, user, args), cmd, is_cmd, text)
+            return
+        private = await self._privately(inc, channel, user, route)
+        if private is not None:
+            await self._dispatch(Ctx(private, channel, user, args), cmd, is_cmd, text)
+            await channel.send_long(inc.chat_id, GROUP_ANSWERED.format(name=user.display_name or "bạn"))
+
+    async def _privately(self, inc: Incoming, channel: Channel, user: UserInfo, route: _Route) -> Incoming | None:
+        """A group update re-addressed to the user's private chat (errors go there too); None, with a
+        note in the group, when the bot does not know that chat yet."""
+        if not user.chat_id:
+            await channel.send_long(inc.chat_id, GROUP_NEEDS_PRIVATE_CHAT)
+            return None
+        route.chat_id = user.chat_id
+        return dataclasses.replace(inc, chat_id=user.chat_id, is_group=False)
 
     async def _dispatch(self, ctx: Ctx, cmd: Command | None, is_cmd: bool, text: str) -> None:
         inc = ctx.inc
