@@ -158,28 +158,32 @@ async def test_dangky_lockout_overall(knowledge: Any) -> None:
 GROUP = "-1001234567890"
 
 
-def group_msg(text: str, user: str, *, mentioned: bool = False) -> Incoming:
-    return Incoming(channel="telegram", user_id=user, chat_id=GROUP, text=text, is_group=True, mentioned=mentioned,
+def group_msg(text: str, user: str, *, mentioned: bool = False, channel: str = "telegram") -> Incoming:
+    return Incoming(channel=channel, user_id=user, chat_id=GROUP, text=text, is_group=True, mentioned=mentioned,
                     display_name=f"Người {user}")
 
 
+@pytest.mark.parametrize("channel", ["telegram", "zalo"])
 @pytest.mark.parametrize("allowed", [False, True])
 @pytest.mark.parametrize("registered", [False, True])
 @pytest.mark.parametrize("text,mentioned", [("/hoi " + Q, False), (Q, True), ("/diem PAR 2022", False)])
-async def test_group_matrix(knowledge: Any, allowed: bool, registered: bool, text: str, mentioned: bool) -> None:
+async def test_group_matrix(knowledge: Any, channel: str, allowed: bool, registered: bool, text: str,
+                            mentioned: bool) -> None:
+    """Who sees what in a group: nothing without the admin's allow; with it, only registered users,
+    and only in their private chat (the group sees a content-free note)."""
     acc = Accounts(knowledge.db, knowledge.settings)
     r = Router(knowledge.settings, knowledge, acc)
-    ch = MemoryChannel()
+    ch = MemoryChannel(channel, buttons=channel == "telegram", limit=4096 if channel == "telegram" else 2000)
     if allowed:
-        acc.groups.allow("telegram", GROUP, by="test")
+        acc.groups.allow(channel, GROUP, by="test")
     if registered:
         await register(r, acc, ch, "500", role="leader")
-    await r.handle(group_msg(text, "500", mentioned=mentioned), ch)
-    await r.handle(group_msg("câu này không gọi trợ lý", "500"), ch)  # not addressed: always ignored
+    await r.handle(group_msg(text, "500", mentioned=mentioned, channel=channel), ch)
+    await r.handle(group_msg("câu này không gọi trợ lý", "500", channel=channel), ch)  # not addressed: ignored
     in_group = [t for c, t, _ in ch.sent if c == GROUP]
     private = [t for c, t, _ in ch.sent if c == "500"]
     if not allowed:
-        assert len(in_group) == 1 and "cchc groups allow telegram:" + GROUP in in_group[0]
+        assert len(in_group) == 1 and f"cchc groups allow {channel}:{GROUP}" in in_group[0]
         assert private == [] and ch.photos == []
     elif not registered:
         assert in_group == [] and private == [] and ch.photos == []
@@ -188,6 +192,7 @@ async def test_group_matrix(knowledge: Any, allowed: bool, registered: bool, tex
         assert private and ("Nguồn:" in private[0] or "PAR" in private[0])
         assert all(c == "500" for c, _, _ in ch.photos)
     assert not any("Nguồn:" in t or "12/63" in t for t in in_group)
+    assert len(ch.sent) == len(in_group) + len(private)  # nothing went anywhere else
 
 
 async def test_group_notice_once_an_hour_and_revoke(knowledge: Any) -> None:
