@@ -72,6 +72,7 @@ class Channel(ABC):
     name: str = "channel"
     max_text_length: int = 4096
     supports_buttons: bool = False
+    rate_limited: bool = True  # False only for the terminal chat, whose user already owns the machine
 
     @abstractmethod
     async def send_text(self, chat_id: str, text: str, buttons: list[list[Button]] | None = None) -> None:

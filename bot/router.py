@@ -169,7 +169,7 @@ class Router:
 
     async def _within(self, limiter: KeyedLimiter, inc: Incoming, channel: Channel, n: int, what: str) -> bool:
         """True if ``inc``'s user is under ``limiter``'s rate; else tell them (once a minute) and drop it."""
-        if await limiter.try_acquire(inc.user_key):
+        if not channel.rate_limited or await limiter.try_acquire(inc.user_key):
             return True
         logger.warning("rate limit (%s per minute) hit by %s", n, inc.user_key)
         if not inc.is_group and await self.notices.try_acquire(inc.user_key):

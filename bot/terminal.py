@@ -27,6 +27,7 @@ class TerminalChannel(Channel):
     name = "terminal"
     max_text_length = 4096
     supports_buttons = False
+    rate_limited = False  # a local admin; `cchc chat < questions.txt` must not be throttled
 
     def __init__(self, out: TextIO, settings: Settings | None = None) -> None:
         self.out = out

@@ -84,6 +84,21 @@ async def test_questions_and_heavy_commands_share_a_per_user_budget(knowledge: A
     assert "quá nhanh" not in ch.texts()[-1]
 
 
+async def test_the_terminal_chat_is_not_throttled(knowledge: Any) -> None:
+    import io
+
+    from bot.terminal import TerminalChannel
+
+    s = with_access(knowledge.settings, questions_per_minute=1, commands_per_minute=1)
+    acc = Accounts(knowledge.db, s)
+    r = Router(s, knowledge, acc)
+    acc.ensure_local_admin()
+    term = TerminalChannel(io.StringIO())
+    for _ in range(3):
+        await r.handle(Incoming(channel="terminal", user_id="local", chat_id="local", text=Q), term)
+    assert sum("Nguồn:" in t for t in term.sent) == 3 and not any("quá nhanh" in t for t in term.sent)
+
+
 async def test_every_update_is_limited_before_any_lookup(knowledge: Any, caplog: pytest.LogCaptureFixture) -> None:
     s = with_access(knowledge.settings, commands_per_minute=4)
     acc = Accounts(knowledge.db, s)

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import CursorResult, and_, delete, or_, select, update
+from sqlalchemy import ColumnElement, CursorResult, and_, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from core.errors import CchcError, InviteError, NotFoundError, RegistrationLockedError
@@ -251,7 +251,7 @@ class Accounts:
                 "Việc đăng ký tạm khóa do có quá nhiều mã mời sai. "
                 f"Vui lòng thử lại sau {_minutes(until - self.clock())} phút hoặc liên hệ quản trị viên."))
 
-    def _locked_until(self, where: Any, limit: int) -> datetime | None:
+    def _locked_until(self, where: ColumnElement[bool] | None, limit: int) -> datetime | None:
         """End of the lockout when the last ``limit`` failures (of one user, or all) fell within the
         window and the newest is less than the lockout period ago; None when not locked."""
         acc = self.settings.access
