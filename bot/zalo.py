@@ -212,7 +212,7 @@ class _WebhookHandler(tornado.web.RequestHandler):
             return
         try:
             body = json.loads(self.request.body or b"{}")
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested too deep to read
             self.set_status(400)
             self.finish({"ok": False, "description": "bad json"})
             return

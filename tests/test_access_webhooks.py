@@ -86,6 +86,8 @@ async def test_telegram_webhook_checks_the_secret(knowledge: Any, tg: FakeTelegr
             ok = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
             assert (await http.post(url, content=b"not json", headers=ok)).status_code == 400
             assert (await http.post(url, json=[1, 2], headers=ok)).status_code == 400
+            deep = b"[" * 200_000 + b"]" * 200_000
+            assert (await http.post(url, content=deep, headers=ok)).status_code == 400
             for junk in ({"update_id": "x", "message": 5}, {"message": {"chat": []}}, {}):
                 assert (await http.post(url, json=junk, headers=ok)).status_code in (200, 400), junk
             big = b'{"update_id": 1, "x": "' + b"a" * (1024 * 1024 + 10) + b'"}'
@@ -120,6 +122,9 @@ async def test_zalo_webhook_checks_the_secret(knowledge: Any, zl: FakeZalo, capl
                 assert (await http.post(url, json=upd, headers=headers("X-Bot-Api-Secret-Token", spec))).status_code == 403
             await asyncio.sleep(0.3)
             assert zl.sent == []
+            r = await http.post(url, content=b"[" * 200_000 + b"]" * 200_000,
+                                headers={"X-Bot-Api-Secret-Token": SECRET})
+            assert r.status_code == 400
             r = await http.post(url, json=upd, headers={"X-Bot-Api-Secret-Token": SECRET})
             assert r.status_code == 200
             # a lone surrogate in the JSON body is cleaned at the boundary, not a crash
