@@ -106,5 +106,19 @@ def run_checks(config: str | None = None) -> list[dict[str, Any]]:
     checks.append(_llm_check(settings))
     for chan, section in settings.channel_sections().items():
         checks.append(_check(chan, True, "có token (từ biến môi trường)" if section.enabled else "chưa cấu hình token: kênh tắt"))
+    checks.append(_access_check(settings, db))
     db.dispose()
     return checks
+
+
+def _access_check(settings: Any, db: Any) -> dict[str, Any]:
+    """Is the state folder private, and which group chats may use the bot (docs/security.md)."""
+    from core.private import is_private
+    from knowledge.store.groups import Groups
+
+    groups = Groups(db).list()
+    where = ", ".join(g.key for g in groups) if groups else "không nhóm nào (mặc định)"
+    if not is_private(settings.home):
+        return _check("access", False, f"thư mục dữ liệu {settings.home} người khác đọc được; "
+                      "lệnh cchc kế tiếp sẽ đặt lại quyền 0700/0600")
+    return _check("access", True, f"thư mục dữ liệu chỉ chủ sở hữu đọc được; nhóm chat được phép: {where}")

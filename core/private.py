@@ -47,6 +47,13 @@ def private_file(path: Path) -> Path:
     return path
 
 
+def is_private(path: Path) -> bool:
+    """True when no one but the owner can read, write or enter ``path`` (always True off POSIX)."""
+    if not POSIX or not path.exists():
+        return True
+    return not stat.S_IMODE(path.stat().st_mode) & 0o077
+
+
 def secure_home(home: Path) -> Path:
     """Make ``home`` 0700 and each folder (0700) and file (0600) directly inside it private.
 

@@ -179,3 +179,17 @@ def test_a_home_made_by_an_older_version_is_tightened(tmp_path: Path, umask_022:
     secure_home(home)
     assert mode(home) == 0o700 and mode(home / "logs") == 0o700 and mode(home / "cchc.sqlite3") == 0o600
     assert mode(target) == 0o644  # a symlink is never followed
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX modes")
+def test_doctor_reports_a_readable_home_and_the_allowed_groups(settings: Settings,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from cchc.doctor import run_checks
+
+    monkeypatch.setenv("CCHC_HOME", str(settings.home))
+    assert run(settings, "groups", "allow", "telegram:-100777")[0] == 0  # also makes the home private
+    check = {c["name"]: c for c in run_checks(str(settings.home / "config.yaml"))}["access"]
+    assert check["ok"] and "telegram:-100777" in check["verdict"]
+    os.chmod(settings.home, 0o755)
+    check = {c["name"]: c for c in run_checks(str(settings.home / "config.yaml"))}["access"]
+    assert not check["ok"] and "người khác đọc được" in check["verdict"]
