@@ -47,6 +47,14 @@ def private_file(path: Path) -> Path:
     return path
 
 
+def private_files_in(folder: Path) -> Path:
+    """Make every regular file directly in ``folder`` 0600 (for folders written by libraries, e.g. numpy)."""
+    for entry in folder.iterdir():
+        if entry.is_file() and not entry.is_symlink():
+            _tighten(entry, FILE_MODE)
+    return folder
+
+
 def is_private(path: Path) -> bool:
     """True when no one but the owner can read, write or enter ``path`` (always True off POSIX)."""
     if not POSIX or not path.exists():
