@@ -55,7 +55,7 @@ GROUP_NEEDS_PRIVATE_CHAT = (
     "Trợ lý trả lời riêng để nội dung không lộ cho người ngoài nhóm. Hãy mở tin nhắn riêng với trợ lý "
     "(gửi /start) rồi hỏi lại."
 )
-GROUP_ANSWERED = "Đã trả lời riêng cho {name} trong tin nhắn riêng với trợ lý."
+GROUP_ANSWERED = "Đã gửi câu trả lời cho {name} qua tin nhắn riêng với trợ lý."
 # Commands that run a search or a query: they share the stricter questions_per_minute budget.
 HEAVY_COMMANDS = frozenset({"hoi", "diem", "nhiemvu", "hanchot"})
 MAX_CALLBACK_CHARS = 64  # Telegram's limit for button data; anything longer is forged

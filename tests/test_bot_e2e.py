@@ -183,7 +183,7 @@ def test_telegram_end_to_end(corpus_settings: Settings, tg: FakeTelegram, served
     db.dispose()
     tg.push_message(501, f"@cchc_test_bot {Q_PAR}", chat_id=-100, chat_type="supergroup")
     grp = tg.wait_sent(-100, 2)
-    assert "trả lời riêng" in (grp[-1].text or "") and "12/63" not in (grp[-1].text or "")
+    assert "tin nhắn riêng" in (grp[-1].text or "") and "12/63" not in (grp[-1].text or "")
     assert "12/63" in (tg.sent_to(501)[n_before + 2].text or "")
 
     # admin uploads: a DOCX is ingested (type by content), an executable named .pdf is refused
