@@ -61,7 +61,8 @@ def main() -> int:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CCHC_")}
     env.update(CCHC_HOME=str(tmp), CCHC_CONFIG=str(tmp / "config.yaml"), CCHC_TELEGRAM__TOKEN=fake.token,
                CCHC_TELEGRAM__BASE_URL=fake.base_url, CCHC_TELEGRAM__BASE_FILE_URL=fake.base_file_url,
-               CCHC_ACCESS__QUESTIONS_PER_MINUTE="100000", CCHC_LOG_LEVEL="WARNING")
+               CCHC_ACCESS__QUESTIONS_PER_MINUTE="100000", CCHC_ACCESS__COMMANDS_PER_MINUTE="100000",
+               CCHC_LOG_LEVEL="WARNING")
     proc = subprocess.Popen([str(ROOT / ".venv" / "bin" / "cchc"), "serve"], env=env, stdin=subprocess.DEVNULL,
                             stdout=subprocess.DEVNULL, stderr=(tmp / "serve.err").open("wb"))
     try:

@@ -10,6 +10,8 @@ import logging
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
+from bot.inputs import clean_optional, clean_text
+
 logger = logging.getLogger(__name__)
 
 
@@ -30,6 +32,9 @@ class IncomingFile:
     file_id: str
     mime: str | None = None
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "name", clean_text(self.name))
+
 
 @dataclass(frozen=True)
 class Incoming:
@@ -47,6 +52,14 @@ class Incoming:
     display_name: str | None = None
     received_at: float = field(default=0.0, compare=False)
 
+    def __post_init__(self) -> None:
+        """The channel boundary: whatever a channel hands over is cleaned here, once (lone surrogates,
+        NULs), so nothing further in can fail to encode, store or send it."""
+        for name in ("user_id", "chat_id", "text"):
+            object.__setattr__(self, name, clean_text(getattr(self, name)))
+        for name in ("callback_data", "display_name"):
+            object.__setattr__(self, name, clean_optional(getattr(self, name)))
+
     @property
     def user_key(self) -> str:
         """``channel:user_id``, the form used in ``settings.access.admins``."""
@@ -59,6 +72,7 @@ class Channel(ABC):
     name: str = "channel"
     max_text_length: int = 4096
     supports_buttons: bool = False
+    rate_limited: bool = True  # False only for the terminal chat, whose user already owns the machine
 
     @abstractmethod
     async def send_text(self, chat_id: str, text: str, buttons: list[list[Button]] | None = None) -> None:

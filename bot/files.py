@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from core.errors import FileTooLargeError, UnsupportedFileError
+from core.private import private_dir, private_file
 from core.settings import Settings
 from ingest.readers import sniff
 from knowledge.api import KnowledgeAPI
@@ -59,20 +60,19 @@ def process_upload(settings: Settings, knowledge: KnowledgeAPI, data: bytes, nam
     if not data:
         raise UnsupportedFileError(f"{name}: tệp rỗng.", path=name)
     what, ext = classify(data, name)
-    folder = settings.home / "uploads"
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = private_dir(settings.home / "uploads")
     path = folder / safe_name(name, ext)
     if what == "schedule":
         # keep each upload; the import is all-or-nothing, so a bad sheet loses no data
         path = path.with_name(f"{path.stem}-{time.strftime('%Y%m%d-%H%M%S')}{ext}")
-        path.write_bytes(data)
+        private_file(path).write_bytes(data)
         rep = knowledge.import_schedule(path, isolate=True)
         logger.info("schedule imported from an upload: %d rows", rep.rows)
         return (
             f"Đã nhập lịch nhiệm vụ từ {name}: {rep.rows} dòng; thêm mới {rep.added}, cập nhật {rep.updated}, "
             f"không đổi {rep.unchanged}, bỏ qua dòng trống {rep.skipped_blank}."
         )
-    path.write_bytes(data)
+    private_file(path).write_bytes(data)
     report = knowledge.ingest([path], isolate=True)  # parsed in a limited child: a bad file cannot take the bot down
     lines = [f"Kết quả nạp {name}:"]
     if report.ingested:

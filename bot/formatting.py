@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 from knowledge.answers.types import Answer
 
 
@@ -51,18 +53,13 @@ def _units(text: str, limit: int) -> list[str]:
     return units
 
 
-def escape_html(text: str) -> str:
-    """Escape text for Telegram's HTML parse mode (only ``&``, ``<`` and ``>`` are special)."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
 def to_telegram_html(text: str) -> str:
     """Plain reply text -> Telegram HTML: escaped, with the 'Nguồn:' heading in bold.
 
     Applied per piece after :func:`split_message`, so markup never straddles two messages.
     """
     out = []
-    for line in escape_html(text).split("\n"):
+    for line in html.escape(text, quote=False).split("\n"):  # Telegram HTML: only & < > are special
         out.append(f"<b>{line}</b>" if line in ("Nguồn:", "Nhiệm vụ:") else line)
     return "\n".join(out)
 

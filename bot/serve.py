@@ -2,7 +2,7 @@
 
 Several webhook workers can run against one PostgreSQL database (see docs/deployment.md): all shared
 state (users, invites, pending numbered choices, feedback, tasks) lives in the database; only the
-per-user question rate limit and the Zalo photo cache are per process.
+per-user rate limits and the Zalo photo cache are per process.
 """
 
 from __future__ import annotations

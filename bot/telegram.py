@@ -1,5 +1,8 @@
 """Telegram channel on python-telegram-bot v22: polling by default, webhook behind a reverse proxy.
 
+Webhook mode follows PTB's custom-webhook pattern (an application without ``Updater``, fed by our own
+endpoint in :mod:`bot.telegram_webhook`, which checks the secret in constant time).
+
 Replies use HTML parse mode (escaped per piece, after splitting) and fall back to plain text when
 Telegram rejects the formatting. All sends go through PTB's ``AIORateLimiter`` (also the
 out-of-handler sends of :mod:`bot.sender`, which use the same ``Bot``).
@@ -10,6 +13,7 @@ from __future__ import annotations
 import logging
 import time
 from typing import Any
+from urllib.parse import urlparse
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType, ParseMode
@@ -20,6 +24,7 @@ from bot.backend import Backend
 from bot.channel import Button, Channel, Incoming, IncomingFile
 from bot.formatting import to_telegram_html
 from bot.router import GENERIC_ERROR, Router
+from bot.telegram_webhook import TelegramWebhook
 from core.errors import ChannelError, ConfigError, DeliveryError, FileTooLargeError
 from core.settings import Settings
 
@@ -123,7 +128,7 @@ def build_application(settings: Settings, router: Router) -> tuple[Application[A
     tg = settings.telegram
     if tg.token is None:
         raise ConfigError("Chưa đặt CCHC_TELEGRAM__TOKEN.")
-    app = (
+    builder = (
         Application.builder()
         .token(tg.token.get_secret_value())
         .base_url(tg.base_url)
@@ -132,8 +137,10 @@ def build_application(settings: Settings, router: Router) -> tuple[Application[A
         .concurrent_updates(64)
         .connection_pool_size(64)
         .get_updates_read_timeout(tg.poll_timeout_s + 10)
-        .build()
     )
+    if tg.mode == "webhook":
+        builder = builder.updater(None)  # PTB's custom-webhook pattern: our endpoint feeds update_queue
+    app = builder.build()
     channel = TelegramChannel(app.bot)
 
     async def on_update(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -160,27 +167,32 @@ def build_application(settings: Settings, router: Router) -> tuple[Application[A
     return app, channel
 
 
-async def start(app: Application[Any, Any, Any, Any, Any, Any], settings: Settings) -> None:
-    """Initialise, start and begin receiving updates (polling or webhook). Stop with :func:`stop`."""
+async def start(app: Application[Any, Any, Any, Any, Any, Any], settings: Settings) -> TelegramWebhook | None:
+    """Initialise, start and begin receiving updates (polling, or our webhook endpoint). Stop with :func:`stop`."""
     tg = settings.telegram
     await app.initialize()
     await app.start()
     allowed = ["message", "callback_query"]
-    if tg.mode == "webhook":
-        if tg.webhook_secret is None or not tg.webhook_url:
-            raise ConfigError("Chế độ webhook cần telegram.webhook_url và biến môi trường CCHC_TELEGRAM__WEBHOOK_SECRET.")
-        path = tg.webhook_url.rstrip("/").rsplit("/", 1)[-1] if "/" in tg.webhook_url.split("://", 1)[-1] else ""
-        await app.updater.start_webhook(  # type: ignore[union-attr]
-            listen=tg.listen, port=tg.port, url_path=path, webhook_url=tg.webhook_url,
-            secret_token=tg.webhook_secret.get_secret_value(), allowed_updates=allowed,
-        )
-        logger.info("telegram: webhook on %s:%d", tg.listen, tg.port)
-    else:
+    if tg.mode != "webhook":
         await app.updater.start_polling(timeout=tg.poll_timeout_s, allowed_updates=allowed)  # type: ignore[union-attr]
         logger.info("telegram: polling")
+        return None
+    if tg.webhook_secret is None or not tg.webhook_url:  # settings refuse this at load; kept for direct callers
+        raise ConfigError("Chế độ webhook cần telegram.webhook_url và biến môi trường CCHC_TELEGRAM__WEBHOOK_SECRET.")
+    secret = tg.webhook_secret.get_secret_value()
+    last_segment = urlparse(tg.webhook_url).path.rstrip("/").rsplit("/", 1)[-1]  # the local path (docs/deployment.md)
+    hook = TelegramWebhook(app, secret=secret, path=last_segment, listen=tg.listen, port=tg.port)
+    try:
+        hook.start()
+    except OSError as exc:
+        raise ConfigError(f"Không mở được cổng {tg.listen}:{tg.port} cho webhook Telegram: {exc.strerror}.") from exc
+    await app.bot.set_webhook(url=tg.webhook_url, secret_token=secret, allowed_updates=allowed)
+    return hook
 
 
-async def stop(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+async def stop(app: Application[Any, Any, Any, Any, Any, Any], hook: TelegramWebhook | None = None) -> None:
+    if hook is not None:
+        await hook.stop()
     if app.updater is not None and app.updater.running:
         await app.updater.stop()
     if app.running:
@@ -189,24 +201,26 @@ async def stop(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
 
 
 class _Running:
-    def __init__(self, app: Application[Any, Any, Any, Any, Any, Any], channel: TelegramChannel, label: str) -> None:
+    def __init__(self, app: Application[Any, Any, Any, Any, Any, Any], channel: TelegramChannel, label: str,
+                 hook: TelegramWebhook | None) -> None:
         self.app = app
         self.channel = channel
         self.label = label
+        self.hook = hook
 
     async def stop(self) -> None:
-        await stop(self.app)
+        await stop(self.app, self.hook)
 
 
 async def _start_backend(settings: Settings, router: Router) -> _Running:
     app, channel = build_application(settings, router)
     try:
-        await start(app, settings)
+        hook = await start(app, settings)
     except InvalidToken as exc:
         raise ConfigError(
             "Telegram từ chối token (CCHC_TELEGRAM__TOKEN sai hoặc đã bị thu hồi); hãy kiểm tra lại với BotFather."
         ) from exc
-    return _Running(app, channel, f"telegram ({settings.telegram.mode})")
+    return _Running(app, channel, f"telegram ({settings.telegram.mode})", hook)
 
 
 BACKEND = Backend("telegram", _start_backend)

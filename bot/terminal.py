@@ -11,6 +11,7 @@ from typing import TextIO
 
 from bot.channel import Button, Channel, Incoming
 from bot.router import Router
+from core.private import private_dir
 from core.settings import Settings
 from knowledge.api import KnowledgeAPI
 
@@ -26,6 +27,7 @@ class TerminalChannel(Channel):
     name = "terminal"
     max_text_length = 4096
     supports_buttons = False
+    rate_limited = False  # a local admin; `cchc chat < questions.txt` must not be throttled
 
     def __init__(self, out: TextIO, settings: Settings | None = None) -> None:
         self.out = out
@@ -43,7 +45,7 @@ class TerminalChannel(Channel):
         where = "(không lưu được ảnh)"
         if self.settings is not None:
             folder = self.settings.home / "charts"
-            folder.mkdir(parents=True, exist_ok=True)
+            private_dir(folder)
             path = folder / f"bieu-do-{time.strftime('%Y%m%d-%H%M%S')}.png"
             path.write_bytes(png)
             where = str(path)

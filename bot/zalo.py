@@ -31,6 +31,7 @@ logger = logging.getLogger(__name__)
 
 PHOTO_TTL_S = 3600.0
 WEBHOOK_HEADER = "X-Bot-Api-Secret-Token"
+MAX_BODY_BYTES = 1024 * 1024  # updates are small; a bigger body is refused before it is read whole
 
 
 class PhotoStore:
@@ -88,11 +89,12 @@ def unwrap(body: Any) -> dict[str, Any] | None:
 
 
 def to_incoming(update: dict[str, Any], bot_name: str | None = None) -> Incoming | None:
-    msg = update.get("message") or {}
-    sender = msg.get("from") or {}
-    chat = msg.get("chat") or {}
-    if "id" not in sender:
-        return None
+    msg = update.get("message")
+    sender = msg.get("from") if isinstance(msg, dict) else None
+    if not isinstance(msg, dict) or not isinstance(sender, dict) or "id" not in sender:
+        return None  # not a message from someone: nothing to answer
+    raw_chat = msg.get("chat")
+    chat: dict[str, Any] = raw_chat if isinstance(raw_chat, dict) else {}
     event = str(update.get("event_name") or "")
     text = str(msg.get("text") or "") if event in ("", "message.text.received") else ""
     is_group = str(chat.get("chat_type") or "PRIVATE").upper() == "GROUP"
@@ -101,10 +103,11 @@ def to_incoming(update: dict[str, Any], bot_name: str | None = None) -> Incoming
         mentioned = True
         i = text.lower().index(f"@{bot_name}".lower())
         text = (text[:i] + text[i + len(bot_name) + 1:]).strip()
+    name = sender.get("display_name") or sender.get("name")
     return Incoming(
         channel="zalo", user_id=str(sender["id"]), chat_id=str(chat.get("id") or sender["id"]), text=text,
-        is_group=is_group, mentioned=mentioned,
-        display_name=sender.get("display_name") or sender.get("name"), received_at=time.perf_counter(),
+        is_group=is_group, mentioned=mentioned, display_name=str(name) if name else None,
+        received_at=time.perf_counter(),
     )
 
 
@@ -139,22 +142,26 @@ class ZaloBot:
         me = await self.client.get_me()
         self.bot_name = str(me.get("account_name") or me.get("display_name") or me.get("name") or "") or None
         webhook_path = "/zalo/webhook"
+        secret: str | None = None
         if z.mode == "webhook":
+            # settings refuse webhook mode without a URL or a secret of 32+ characters; kept for direct callers
             if z.webhook_secret is None or not z.webhook_url:
                 raise ConfigError("Chế độ webhook của Zalo cần zalo.webhook_url và biến môi trường CCHC_ZALO__WEBHOOK_SECRET.")
             webhook_path = urlparse(z.webhook_url).path or webhook_path
+            secret = z.webhook_secret.get_secret_value()
         if z.mode == "webhook" or z.public_base_url:
-            secret = z.webhook_secret.get_secret_value() if z.webhook_secret else None
             app = tornado.web.Application([
-                (webhook_path, _WebhookHandler, {"bot": self, "secret": secret if z.mode == "webhook" else None}),
+                (webhook_path, _WebhookHandler, {"bot": self, "secret": secret}),
                 (r"/zalo/photo/([A-Za-z0-9_\-]+)\.png", _PhotoHandler, {"photos": self.photos}),
             ])
-            self._server = HTTPServer(app, xheaders=True)
-            self._server.listen(z.port, address=z.listen)
+            self._server = HTTPServer(app, xheaders=True, max_body_size=MAX_BODY_BYTES)
+            try:
+                self._server.listen(z.port, address=z.listen)
+            except OSError as exc:
+                raise ConfigError(f"Không mở được cổng {z.listen}:{z.port} cho Zalo: {exc.strerror}.") from exc
             logger.info("zalo: HTTP endpoint on %s:%d", z.listen, z.port)
-        if z.mode == "webhook":
-            assert z.webhook_url and z.webhook_secret
-            await self.client.set_webhook(z.webhook_url, z.webhook_secret.get_secret_value())
+        if secret is not None and z.webhook_url:
+            await self.client.set_webhook(z.webhook_url, secret)
             logger.info("zalo: webhook set")
         else:
             self._poller = asyncio.get_running_loop().create_task(self._poll())
@@ -198,14 +205,14 @@ class _WebhookHandler(tornado.web.RequestHandler):
 
     def post(self) -> None:
         got = self.request.headers.get(WEBHOOK_HEADER, "")
-        if self.secret is None or not hmac.compare_digest(got.encode(), self.secret.encode()):
+        if self.secret is None or not got or not hmac.compare_digest(got.encode("utf-8", "replace"), self.secret.encode()):
             logger.warning("zalo webhook: request without the right secret token refused")
             self.set_status(403)
             self.finish({"ok": False, "description": "forbidden"})
             return
         try:
             body = json.loads(self.request.body or b"{}")
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested too deep to read
             self.set_status(400)
             self.finish({"ok": False, "description": "bad json"})
             return

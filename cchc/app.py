@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 
 from core import logs
+from core.private import secure_home
 from core.settings import Settings, load_settings
 from knowledge.service import Knowledge
 
@@ -28,6 +29,7 @@ class AppContext:
     def settings(self) -> Settings:
         if self._settings is None:
             self._settings = load_settings(self.config)
+            secure_home(self._settings.home)  # 0700/0600, also for a home made by an older version
             level = "DEBUG" if self.verbose else self._settings.log_level
             logs.configure(level, self._settings.log_file)
         return self._settings

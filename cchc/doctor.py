@@ -64,6 +64,9 @@ def run_checks(config: str | None = None) -> list[dict[str, Any]]:
     except CchcError as exc:
         return [_check("config", False, exc.user_message)]
     checks.append(_check("config", True, f"đọc được; tỉnh: {settings.province}; thư mục dữ liệu: {settings.home}"))
+    from core.private import is_private
+
+    private_before = is_private(settings.home)  # opening the database tightens it
     from knowledge.store import documents as store
     from knowledge.store.db import Database, engine_label
 
@@ -106,5 +109,18 @@ def run_checks(config: str | None = None) -> list[dict[str, Any]]:
     checks.append(_llm_check(settings))
     for chan, section in settings.channel_sections().items():
         checks.append(_check(chan, True, "có token (từ biến môi trường)" if section.enabled else "chưa cấu hình token: kênh tắt"))
+    checks.append(_access_check(settings, db, private_before))
     db.dispose()
     return checks
+
+
+def _access_check(settings: Any, db: Any, private_before: bool) -> dict[str, Any]:
+    """Was the state folder private, and which group chats may use the bot (docs/security.md)."""
+    from knowledge.store.groups import Groups
+
+    groups = Groups(db).list()
+    where = ", ".join(g.key for g in groups) if groups else "không nhóm nào (mặc định)"
+    if not private_before:
+        return _check("access", False, f"thư mục dữ liệu {settings.home} người khác đọc được; đã đặt lại quyền "
+                      "0700/0600 cho nó và các mục trực tiếp bên trong, hãy kiểm tra bản sao lưu và quyền thư mục cha")
+    return _check("access", True, f"thư mục dữ liệu chỉ chủ sở hữu đọc được; nhóm chat được phép: {where}")

@@ -124,3 +124,9 @@ class InviteError(AccessDeniedError):
     """An invite code that is unknown, expired or already used."""
 
     user_message = "Mã mời không hợp lệ."
+
+
+class RegistrationLockedError(InviteError):
+    """Too many wrong invite codes: registration is refused for a while (one user, or everyone)."""
+
+    user_message = "Bạn đã nhập sai mã mời quá nhiều lần. Vui lòng thử lại sau."

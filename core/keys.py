@@ -12,6 +12,7 @@ import secrets
 from pathlib import Path
 
 from core.errors import ConfigError
+from core.private import private_dir
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +33,7 @@ def load_or_create_secret(home: Path, env: dict[str, str] | None = None) -> byte
         if len(data) >= MIN_ENV_SECRET:
             return data
         raise ConfigError(f"Tệp khóa {path} bị hỏng (quá ngắn); hãy xóa để tạo lại, hoặc đặt CCHC_SECRET_KEY.")
-    home.mkdir(parents=True, exist_ok=True)
+    private_dir(home)
     data = secrets.token_hex(32).encode("ascii")
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as fh:

@@ -6,6 +6,8 @@ import logging
 import re
 from pathlib import Path
 
+from core.private import private_dir, private_file
+
 _TOKEN_RE = re.compile(r"(bot)?\d{6,}:[A-Za-z0-9_-]{20,}|(?<=/bot)[^/\s]{10,}")
 
 
@@ -39,7 +41,8 @@ def configure(level: str = "INFO", log_file: Path | None = None) -> None:
     console.setFormatter(RedactingFormatter(fmt, tracebacks=log_file is None))
     handlers: list[logging.Handler] = [console]
     if log_file is not None:
-        log_file.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(log_file.parent)
+        private_file(log_file)  # 0600 before the handler opens it: logs name users and agencies
         file_handler = logging.FileHandler(log_file, encoding="utf-8")
         file_handler.setFormatter(RedactingFormatter(fmt))
         handlers.append(file_handler)

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import contextvars
 import os
+import re
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -107,32 +109,94 @@ class ChannelSettings(BaseModel):
         return self.token is not None and bool(self.token.get_secret_value())
 
 
-class TelegramSettings(ChannelSettings):
-    base_url: str = "https://api.telegram.org/bot"
-    base_file_url: str = "https://api.telegram.org/file/bot"
+MIN_WEBHOOK_SECRET = 32
+_TELEGRAM_SECRET_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what Telegram's setWebhook accepts
+SECRET_HINT = "tạo bằng: python3 -c \"import secrets; print(secrets.token_urlsafe(32))\""
+
+
+def check_webhook_secret(value: SecretStr | None, *, telegram: bool) -> SecretStr | None:
+    """A webhook secret, when set, has at least 32 characters (Telegram: only A-Z a-z 0-9 _ -)."""
+    if value is None:
+        return None
+    secret = value.get_secret_value()
+    if len(secret) < MIN_WEBHOOK_SECRET:
+        raise PydanticCustomError(
+            "webhook_secret_short",
+            "bí mật webhook quá ngắn ({got} ký tự); cần ít nhất {need} ký tự ngẫu nhiên, " + SECRET_HINT,
+            {"got": len(secret), "need": MIN_WEBHOOK_SECRET},
+        )
+    if telegram and not _TELEGRAM_SECRET_RE.fullmatch(secret):
+        raise PydanticCustomError(
+            "webhook_secret_chars",
+            "bí mật webhook của Telegram chỉ được gồm A-Z, a-z, 0-9, _ và -, tối đa 256 ký tự; " + SECRET_HINT,
+        )
+    return value
+
+
+class WebhookChannelSettings(ChannelSettings):
+    """A channel that can receive updates by webhook: the secret is checked when settings load."""
+
     mode: Literal["polling", "webhook"] = "polling"
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
+
+    @model_validator(mode="after")
+    def _webhook_complete(self) -> WebhookChannelSettings:
+        if self.enabled and self.mode == "webhook" and (self.webhook_secret is None or not self.webhook_url):
+            raise PydanticCustomError(
+                "webhook_incomplete",
+                "chế độ webhook cần webhook_url và bí mật webhook (biến môi trường CCHC_<KÊNH>__WEBHOOK_SECRET, "
+                "ít nhất {need} ký tự)",
+                {"need": MIN_WEBHOOK_SECRET},
+            )
+        return self
+
+
+class TelegramSettings(WebhookChannelSettings):
+    base_url: str = "https://api.telegram.org/bot"
+    base_file_url: str = "https://api.telegram.org/file/bot"
     listen: str = "127.0.0.1"
     port: int = 8443
     poll_timeout_s: int = 10
 
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret(cls, v: SecretStr | None) -> SecretStr | None:
+        return check_webhook_secret(v, telegram=True)
 
-class ZaloSettings(ChannelSettings):
+
+class ZaloSettings(WebhookChannelSettings):
     base_url: str = "https://bot-api.zaloplatforms.com"
-    mode: Literal["polling", "webhook"] = "polling"
-    webhook_url: str | None = None
-    webhook_secret: SecretStr | None = None
     listen: str = "127.0.0.1"
     port: int = 8444
     poll_timeout_s: int = 10
     public_base_url: str | None = Field(None, description="where Zalo can fetch photos we serve by URL")
 
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret(cls, v: SecretStr | None) -> SecretStr | None:
+        return check_webhook_secret(v, telegram=False)
+
 
 class AccessSettings(BaseModel):
     admins: list[str] = Field(default_factory=list, description="first admins, as 'telegram:ID' or 'zalo:ID'")
-    questions_per_minute: int = Field(10, ge=1)
-    invite_days: int = Field(7, ge=1)
+    questions_per_minute: int = Field(10, ge=1, description="questions, /diem, /nhiemvu, /hanchot per user")
+    commands_per_minute: int = Field(30, ge=1, description="every update per user, before anything else")
+    invite_days: int = Field(7, ge=1, description="default invite expiry")
+    invite_max_days: int = Field(30, ge=1, le=365, description="longest invite expiry allowed")
+    register_max_failures: int = Field(5, ge=1, description="wrong codes of one user in the window before lockout")
+    register_max_failures_total: int = Field(50, ge=1, description="wrong codes of everyone in the window")
+    register_window_minutes: int = Field(15, ge=1)
+    register_lockout_minutes: int = Field(30, ge=1)
+
+    @model_validator(mode="after")
+    def _invite_days(self) -> AccessSettings:
+        if self.invite_days > self.invite_max_days:
+            raise PydanticCustomError(
+                "invite_days", "invite_days ({days}) lớn hơn invite_max_days ({max})",
+                {"days": self.invite_days, "max": self.invite_max_days},
+            )
+        return self
 
 
 class Settings(BaseSettings):

@@ -7,7 +7,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from bot.formatting import escape_html, split_message, to_telegram_html
+from bot.formatting import split_message, to_telegram_html
 from cchc.cli import cli
 from core.errors import CchcError
 from core.settings import Settings
@@ -48,7 +48,7 @@ def test_users_invite_list_revoke_and_feedback_export(settings: Settings) -> Non
 def test_html_escaping_round_trips_through_telegram_parser(text: str) -> None:
     err, visible = parse_html(to_telegram_html(text))
     assert err is None and visible == text
-    assert escape_html("<b>") == "&lt;b&gt;"
+    assert to_telegram_html('<b> & "x"') == '&lt;b&gt; &amp; "x"'
 
 
 def test_split_before_markup_keeps_pieces_under_limit() -> None:

@@ -77,7 +77,7 @@ def invite(settings: Settings, role: str, agency: str | None = None, *, expired:
             from knowledge.store.account_models import Invite
 
             with db.session() as s:
-                s.execute(update(Invite).where(Invite.code_hash == hash_code(code)).values(expires_at=utcnow() - timedelta(minutes=1)))
+                s.execute(update(Invite).where(Invite.code_hash == hash_code(code, acc.secret)).values(expires_at=utcnow() - timedelta(minutes=1)))
         return code
     finally:
         db.dispose()
@@ -172,11 +172,19 @@ def test_telegram_end_to_end(corpus_settings: Settings, tg: FakeTelegram, served
     # officials may not use /diem; a group message not addressed to the bot is ignored
     tg.push_message(501, "/diem")
     assert "không có quyền" in (tg.wait_sent(501, n_before + 2)[-1].text or "")
+    # groups: off until an admin allows one; then answers go to the private chat, not the group
     tg.push_message(501, Q_PAR, chat_id=-100, chat_type="supergroup")
     tg.push_message(501, f"@cchc_test_bot {Q_PAR}", chat_id=-100, chat_type="supergroup")
     grp = tg.wait_sent(-100, 1)
     settle(tg)
-    assert len(tg.sent_to(-100)) == 1 and "12/63" in (grp[0].text or "")
+    assert len(tg.sent_to(-100)) == 1 and "cchc groups allow telegram:-100" in (grp[0].text or "")
+    db = Database(corpus_settings.database_url)
+    Accounts(db, corpus_settings).groups.allow("telegram", "-100")
+    db.dispose()
+    tg.push_message(501, f"@cchc_test_bot {Q_PAR}", chat_id=-100, chat_type="supergroup")
+    grp = tg.wait_sent(-100, 2)
+    assert "tin nhắn riêng" in (grp[-1].text or "") and "12/63" not in (grp[-1].text or "")
+    assert "12/63" in (tg.sent_to(501)[n_before + 2].text or "")
 
     # admin uploads: a DOCX is ingested (type by content), an executable named .pdf is refused
     import docx
@@ -192,7 +200,7 @@ def test_telegram_end_to_end(corpus_settings: Settings, tg: FakeTelegram, served
     tg.push_document(1, "virus.pdf", b"MZ\x90\x00" + b"\x00" * 100)
     assert "không phải PDF" in (tg.wait_sent(1, 4)[-1].text or "")
     tg.push_document(501, "x.pdf", b"%PDF-1.4\n")
-    assert "Chỉ quản trị viên" in (tg.wait_sent(501, n_before + 3)[-1].text or "")
+    assert "Chỉ quản trị viên" in (tg.wait_sent(501, n_before + 4)[-1].text or "")
 
     # nothing secret at INFO: no token, invite code or message body in the logs
     served_tg.stop()
@@ -244,7 +252,7 @@ def test_fifty_users_at_once(corpus_settings: Settings, tg: FakeTelegram, served
 @pytest.mark.slow
 def test_telegram_webhook_refuses_requests_without_secret(corpus_settings: Settings, tg: FakeTelegram) -> None:
     port = free_port()
-    secret = "s3cret-webhook-token-xyz"
+    secret = "s3cret-webhook-token-xyz_0123456789abcdef"
     srv = start_serve(corpus_settings, tg_env(
         tg, CCHC_TELEGRAM__MODE="webhook", CCHC_TELEGRAM__PORT=str(port),
         CCHC_TELEGRAM__WEBHOOK_URL="https://bot.example.org/tg-hook", CCHC_TELEGRAM__WEBHOOK_SECRET=secret))
@@ -316,7 +324,7 @@ def test_zalo_polling_end_to_end(corpus_settings: Settings, zl: FakeZalo) -> Non
 @pytest.mark.slow
 def test_zalo_webhook_secret_and_both_body_shapes(corpus_settings: Settings, zl: FakeZalo) -> None:
     port = free_port()
-    secret = "zalo-secret-abc-123"
+    secret = "zalo-secret-abc-123-0123456789abcdef!"
     srv = start_serve(corpus_settings, {
         "CCHC_ZALO__TOKEN": zl.token, "CCHC_ZALO__BASE_URL": zl.base_url, "CCHC_ZALO__MODE": "webhook",
         "CCHC_ZALO__PORT": str(port), "CCHC_ZALO__WEBHOOK_URL": "https://bot.example.org/zalo/webhook",
@@ -349,3 +357,17 @@ def test_serve_without_token_points_to_chat(settings: Settings) -> None:
 
 def test_python_is_the_venv() -> None:
     assert CCHC.exists(), sys.executable
+
+
+@pytest.mark.slow
+def test_serve_refuses_a_short_webhook_secret(corpus_settings: Settings, zl: FakeZalo) -> None:
+    srv = start_serve(corpus_settings, {
+        "CCHC_ZALO__TOKEN": zl.token, "CCHC_ZALO__BASE_URL": zl.base_url, "CCHC_ZALO__MODE": "webhook",
+        "CCHC_ZALO__WEBHOOK_URL": "https://bot.example.org/zalo/webhook", "CCHC_ZALO__WEBHOOK_SECRET": "abc"})
+    try:
+        assert srv.proc.wait(60) == 1
+    finally:
+        srv.stop()
+    err = srv.err.read_text(encoding="utf-8")
+    assert "zalo.webhook_secret" in err and "ít nhất 32 ký tự" in err and "Traceback" not in err
+    assert zl.webhook is None and "AssertionError" not in srv.logs()

@@ -105,14 +105,15 @@ def test_migrate_applies_a_missing_lower_numbered_migration(tmp_path: Path) -> N
     engine = make_engine(f"sqlite:///{tmp_path / 'db.sqlite3'}")
     versions = [m.version for m in all_migrations()]
     migrate(engine, target=versions[0])
-    last = all_migrations()[-1]
-    if last.version == versions[0]:
-        pytest.skip("only one migration exists")
+    # 0004 (channel users) depends on 0001 only; later migrations may alter the tables of earlier ones
+    late = next((m for m in all_migrations() if m.version == 4), None)
+    if late is None:
+        pytest.skip("no migration 0004")
     with engine.begin() as conn:
-        last.upgrade(conn)
-        conn.execute(text("INSERT INTO schema_version (version) VALUES (:v)"), {"v": last.version})
+        late.upgrade(conn)
+        conn.execute(text("INSERT INTO schema_version (version) VALUES (:v)"), {"v": late.version})
     applied = migrate(engine)
-    assert applied == versions[1:-1]
+    assert applied == [v for v in versions[1:] if v != late.version]
     with engine.connect() as conn:
         assert applied_versions(conn) == set(versions)
     assert {"documents", "passages"} <= set(inspect(engine).get_table_names())

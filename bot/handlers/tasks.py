@@ -66,14 +66,14 @@ def done_buttons(items: list[TaskView]) -> list[list[Button]] | None:
 
 @command("xong", aliases=("done",), help="báo hoàn thành nhiệm vụ: /xong SỐ_NHIỆM_VỤ", order=6)
 async def cmd_done(router: Router, ctx: Ctx) -> None:
-    m = re.fullmatch(r"#?(\d+)", ctx.args.strip())
+    m = re.fullmatch(r"#?([0-9]{1,12})", ctx.args.strip())
     if not m:
         await router.reply(ctx, "Hãy ghi số nhiệm vụ, ví dụ: /xong 12 (số nhiệm vụ có trong /nhiemvu).")
         return
     await _mark_done(router, ctx, int(m.group(1)))
 
 
-@callback(r"done:(\d+)")
+@callback(r"done:([0-9]{1,12})")
 async def on_done(router: Router, ctx: Ctx, m: re.Match[str]) -> None:
     await _mark_done(router, ctx, int(m.group(1)))
 

@@ -24,7 +24,7 @@ def users_group() -> None:
 @users_group.command("invite")
 @click.option("--role", required=True, type=click.Choice(["official", "leader", "admin"]))
 @click.option("--agency", default=None, help="cơ quan của người được mời (bắt buộc với official)")
-@click.option("--expires", default=None, help="thời hạn mã, vd 7d, 12h, 2w (mặc định: access.invite_days)")
+@click.option("--expires", default=None, help="thời hạn mã, vd 7d, 12h, 2w (mặc định: access.invite_days; tối đa: access.invite_max_days)")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
 def invite_cmd(app: AppContext, role: str, agency: str | None, expires: str | None, as_json: bool) -> None:

@@ -22,6 +22,7 @@ import numpy as np
 from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
 
 from core.errors import ConfigError
+from core.private import private_dir
 from core.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -87,7 +88,7 @@ class DenseIndex:
         if emb.chroma_host:
             client = chromadb.HttpClient(host=emb.chroma_host, port=emb.chroma_port)
         else:
-            settings.chroma_dir.mkdir(parents=True, exist_ok=True)
+            private_dir(settings.chroma_dir)
             client = chromadb.PersistentClient(path=str(settings.chroma_dir))
         fn = SentenceTransformerFunction(emb.model, emb.device, emb.batch_size)
         slug = "".join(ch if ch.isalnum() else "-" for ch in Path(emb.model).name.lower())[:40].strip("-") or "model"

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 from scipy import sparse
 
+from core.private import private_dir, private_files_in
 from core.text import QUESTION_STOP, Analyzed, analyze, fold_token, has_diacritics, query_text
 
 logger = logging.getLogger(__name__)
@@ -168,7 +169,7 @@ class LexicalIndex:
     # ------------------------------------------------------------------ persistence
     def save(self, folder: Path, fingerprint: str = "") -> None:
         """Write atomically: a temporary folder renamed over the old one."""
-        folder.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(folder.parent)  # the new folder itself comes from mkdtemp: 0700
         tmp = Path(tempfile.mkdtemp(prefix=".index-", dir=folder.parent))
         np.savez(
             tmp / "matrix.npz",
@@ -182,6 +183,7 @@ class LexicalIndex:
         (tmp / "vocab.json").write_text(json.dumps(self.vocab, ensure_ascii=False), encoding="utf-8")
         meta = {"format": FORMAT_VERSION, "fingerprint": fingerprint, "params": self.params.__dict__}
         (tmp / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
+        private_files_in(tmp)  # the folder is 0700 (mkdtemp); its files 0600 as well
         old = folder.with_name(folder.name + ".old")
         if folder.exists():
             if old.exists():

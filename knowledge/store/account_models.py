@@ -1,11 +1,12 @@
-"""ORM models of the channel users, invites, feedback and failed deliveries (schema: migration 0004)."""
+"""ORM models of the channel users, invites, feedback, failed deliveries (schema: migration 0004),
+failed registrations and allowed group chats (migration 0006)."""
 
 from __future__ import annotations
 
 import logging
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from knowledge.store.models import Base
@@ -40,6 +41,7 @@ class Invite(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    hash_scheme: Mapped[str] = mapped_column(String(16), default="hmac")  # "sha256": created before 0006
     role: Mapped[str] = mapped_column(String(16))
     agency: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -74,3 +76,32 @@ class DeliveryFailure(Base):
     reason: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     alerted: Mapped[bool] = mapped_column(Boolean)
+
+
+class RegistrationFailure(Base):
+    """One wrong, used or expired invite code sent to /dangky (counted for the lockout)."""
+
+    __tablename__ = "registration_failures"
+    __table_args__ = (
+        Index("ix_registration_failures_created", "created_at"),
+        Index("ix_registration_failures_user", "channel", "channel_user_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    channel_user_id: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AllowedGroup(Base):
+    """A group chat an admin allowed (``cchc groups allow``); every other group is ignored."""
+
+    __tablename__ = "allowed_groups"
+    __table_args__ = (UniqueConstraint("channel", "chat_id", name="uq_allowed_groups_channel_chat"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    chat_id: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str | None] = mapped_column(String(200))
+    allowed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    allowed_by: Mapped[str | None] = mapped_column(String(100))

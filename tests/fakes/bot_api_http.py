@@ -111,6 +111,8 @@ class FakeBotApi:
             do_POST = _handle
 
         class Server(ThreadingHTTPServer):
+            request_queue_size = 128  # socketserver's 5 drops connections when 50 users are answered at once
+
             def handle_error(self, request: Any, client_address: Any) -> None:
                 import sys
 
