@@ -85,7 +85,7 @@ def _signer_answer(q: Question, d: Document, sig: Signature) -> Answer:
     quote = squash_ws(d.text[sig.start:sig.end])
     text = f"{sig.describe()} ký {_title(d)}. [1]"
     cite = Citation(d.source, _title(d), "Chữ ký", quote, d.province, None)
-    return Answer(q.text, text, False, [cite], evidence=1.0)
+    return Answer(q.text, text, False, [cite], coverage=1.0)
 
 
 def _header_line(d: Document, pattern: str) -> str | None:
@@ -101,7 +101,7 @@ def _date_answer(q: Question, d: Document) -> Answer | None:
             1: lambda: f"năm {bits[0]}"}[len(bits)]()
     quote = _header_line(d, r"^[^\n]*,\s*ngày[^\n]*tháng[^\n]*năm\s+\d{4}[^\n]*$") or d.title or ""
     text = f"{_title(d)} được ban hành {when}. [1]"
-    return Answer(q.text, text, False, [Citation(d.source, _title(d), "Đầu văn bản", quote, d.province, None)], evidence=1.0)
+    return Answer(q.text, text, False, [Citation(d.source, _title(d), "Đầu văn bản", quote, d.province, None)], coverage=1.0)
 
 
 def _issuer_answer(q: Question, d: Document) -> Answer | None:
@@ -109,7 +109,7 @@ def _issuer_answer(q: Question, d: Document) -> Answer | None:
         return None
     quote = _header_line(d, r"^[^\n]*\bban hành\b[^\n]*$") or d.title or ""
     text = f"{d.issuer} ban hành {_title(d)}. [1]"
-    return Answer(q.text, text, False, [Citation(d.source, _title(d), "Đầu văn bản", quote, d.province, None)], evidence=1.0)
+    return Answer(q.text, text, False, [Citation(d.source, _title(d), "Đầu văn bản", quote, d.province, None)], coverage=1.0)
 
 
 @answerer("document_facts", claim=_claim)

@@ -24,7 +24,7 @@ from knowledge.store.documents import PassageRecord
 logger = logging.getLogger(__name__)
 
 MAX_CHARS = 1500
-ITEM_CHARS = 170
+ITEM_CHARS = 150
 _MARKER_RE = re.compile(r"^\s*(?:[a-zđ]\)|\d+(?:\.\d+)*\.|[-+•])\s*")
 
 
@@ -86,29 +86,51 @@ def sections_of(passages: list[PassageRecord], reg: Registry, q: Question, home:
     return sorted(out, key=lambda s: s.doc_date, reverse=True)
 
 
+_SENTENCE_END = re.compile(r"[.;](?=\s|$)")
+_UNITS = ("không", "một", "hai", "ba", "bốn", "năm", "sáu", "bảy", "tám", "chín")
+
+
+def count_words(n: int) -> str:
+    """A count in words ("bảy", "mười hai", "bốn mươi sáu"): our own tally, not a document's number."""
+    if n < 10:
+        return _UNITS[n]
+    tens, unit = divmod(n, 10)
+    head = "mười" if tens == 1 else f"{_UNITS[tens]} mươi"
+    if unit == 0:
+        return head
+    tail = {1: "mốt" if tens > 1 else "một", 5: "lăm", 4: "tư" if tens > 1 else "bốn"}.get(unit, _UNITS[unit])
+    return f"{head} {tail}" if n < 100 else str(n)
+
+
 def item_line(p: PassageRecord) -> tuple[str, str]:
-    """(shown line, quote): the item's marker and its first (task) sentence, cut to ITEM_CHARS."""
-    text = squash_ws(p.text)
-    m = _MARKER_RE.match(text)
+    """(shown line, quote): the item's marker and its first (task) sentence. The quote is an exact
+    slice of the passage; a long sentence is shown with its middle elided (its head and its object)."""
+    raw = p.text
+    m = _MARKER_RE.match(raw)
     marker = m.group(0).strip() if m else ""
-    body = text[m.end():] if m else text
-    spans = split_sentences(body)
-    first = body[spans[0].start:spans[0].end] if spans else body
-    quote = first.strip()
-    shown = quote if len(quote) <= ITEM_CHARS else quote[: ITEM_CHARS - 1].rsplit(" ", 1)[0] + "…"
+    start = m.end() if m else 0
+    end_m = _SENTENCE_END.search(raw, start)
+    quote = raw[start:end_m.end()] if end_m else raw[start:]
+    shown = squash_ws(quote)
+    if len(shown) > ITEM_CHARS:
+        head = shown[: ITEM_CHARS // 2].rsplit(" ", 1)[0]
+        tail = shown[-(ITEM_CHARS // 2):].split(" ", 1)[-1]
+        shown = f"{head} … {tail}"
     return (f"{marker} {shown}".strip(), quote)
 
 
 def compose_duties(q: Question, sections: list[Section], agency: str) -> Answer:
     total = sum(len(s.passages) for s in sections)
     docs = len({s.document for s in sections})
-    head = f"{agency} có {total} nhiệm vụ trong {docs} văn bản:" if docs > 1 else f"{agency} có {total} nhiệm vụ theo {sections[0].document}:"
+    n_items = count_words(total)
+    head = (f"{agency} có {n_items} nhiệm vụ trong {count_words(docs)} văn bản:" if docs > 1
+            else f"{agency} có {n_items} nhiệm vụ theo {sections[0].document}:")
     lines = [head]
     cites: list[Citation] = []
     shown = 0
     for s in sections:
         if docs > 1:
-            lines.append(f"{s.document} ({len(s.passages)} nhiệm vụ):")
+            lines.append(f"{s.document} ({count_words(len(s.passages))} nhiệm vụ):")
         for p in s.passages:
             line, quote = item_line(p)
             cand = f"{line} [{len(cites) + 1}]"
@@ -118,8 +140,8 @@ def compose_duties(q: Question, sections: list[Section], agency: str) -> Answer:
             cites.append(Citation(p.source, p.document, p.section, quote, p.province, p.id))
             shown += 1
     if shown < total:
-        lines.append(f"… còn {total - shown} nhiệm vụ nữa; hãy hỏi cụ thể theo từng văn bản để xem tiếp.")
-    return Answer(q.text, "\n".join(lines), False, cites, evidence=1.0)
+        lines.append(f"… còn {count_words(total - shown)} nhiệm vụ nữa; hãy hỏi cụ thể theo từng văn bản để xem tiếp.")
+    return Answer(q.text, "\n".join(lines), False, cites, coverage=1.0)
 
 
 @answerer("duties", claim=_claim)
