@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 from core.agencies import Registry, fold_aligned
-from core.text import split_sentences, squash_ws
+from core.text import squash_ws
 from knowledge.answers.engine import AnswerContext, answerer
 from knowledge.answers.question import Question
 from knowledge.answers.types import Answer, Citation

@@ -84,14 +84,7 @@ _SHORTHAND_RE = [(re.compile(rf"(?<![\w&])(?:{p})(?![\w&])"), r) for p, r in _SH
 # Upper-case-only province abbreviations (``HY``, ``HD``), read from the original text.
 _PROVINCE_ABBR = {"HY": "Hưng Yên", "HD": "Hải Dương", "TB": "Thái Bình"}
 
-_PROVINCES = (
-    "An Giang|Bà Rịa - Vũng Tàu|Bạc Liêu|Bắc Giang|Bắc Kạn|Bắc Ninh|Bến Tre|Bình Dương|Bình Định|Bình Phước|"
-    "Bình Thuận|Cà Mau|Cao Bằng|Cần Thơ|Đà Nẵng|Đắk Lắk|Đắk Nông|Điện Biên|Đồng Nai|Đồng Tháp|Gia Lai|Hà Giang|"
-    "Hà Nam|Hà Nội|Hà Tĩnh|Hải Dương|Hải Phòng|Hậu Giang|Hòa Bình|Hưng Yên|Khánh Hòa|Kiên Giang|Kon Tum|Lai Châu|"
-    "Lâm Đồng|Lạng Sơn|Lào Cai|Long An|Nam Định|Nghệ An|Ninh Bình|Ninh Thuận|Phú Thọ|Phú Yên|Quảng Bình|"
-    "Quảng Nam|Quảng Ngãi|Quảng Ninh|Quảng Trị|Sóc Trăng|Sơn La|Tây Ninh|Thái Bình|Thái Nguyên|Thanh Hóa|"
-    "Thừa Thiên Huế|Tiền Giang|Trà Vinh|Tuyên Quang|Vĩnh Long|Vĩnh Phúc|Yên Bái|Thành phố Hồ Chí Minh"
-).split("|")
+_PROVINCES = ["An Giang", "Bà Rịa - Vũng Tàu", "Bạc Liêu", "Bắc Giang", "Bắc Kạn", "Bắc Ninh", "Bến Tre", "Bình Dương", "Bình Định", "Bình Phước", "Bình Thuận", "Cà Mau", "Cao Bằng", "Cần Thơ", "Đà Nẵng", "Đắk Lắk", "Đắk Nông", "Điện Biên", "Đồng Nai", "Đồng Tháp", "Gia Lai", "Hà Giang", "Hà Nam", "Hà Nội", "Hà Tĩnh", "Hải Dương", "Hải Phòng", "Hậu Giang", "Hòa Bình", "Hưng Yên", "Khánh Hòa", "Kiên Giang", "Kon Tum", "Lai Châu", "Lâm Đồng", "Lạng Sơn", "Lào Cai", "Long An", "Nam Định", "Nghệ An", "Ninh Bình", "Ninh Thuận", "Phú Thọ", "Phú Yên", "Quảng Bình", "Quảng Nam", "Quảng Ngãi", "Quảng Ninh", "Quảng Trị", "Sóc Trăng", "Sơn La", "Tây Ninh", "Thái Bình", "Thái Nguyên", "Thanh Hóa", "Thừa Thiên Huế", "Tiền Giang", "Trà Vinh", "Tuyên Quang", "Vĩnh Long", "Vĩnh Phúc", "Yên Bái", "Thành phố Hồ Chí Minh"]
 _PROVINCE_BY_FOLD = {fold_aligned(p): p for p in _PROVINCES}
 _PROVINCE_RE = re.compile(r"\b(" + "|".join(re.escape(k) for k in sorted(_PROVINCE_BY_FOLD, key=len, reverse=True)) + r")\b")
 
@@ -216,17 +209,17 @@ def _agencies(text: str, expanded: str, registry: AgencyMatcher | None) -> tuple
     expanded = _BARE_DEPT.sub(lambda m: "so " + m.group(1), _NUMBER_LIKE.sub(" ", expanded))
     for probe in (text, expanded):
         for m in registry.mentions(probe):
-            aid = int(getattr(m, "agency_id"))
+            aid = int(m.agency_id)
             if aid not in ids:
                 ids.append(aid)
-                names.append(str(getattr(registry.get(aid), "name")))
+                names.append(str(registry.get(aid).name))
         if ids:
             break
     if not ids:
         aid = _typed_department(expanded, registry)
         if aid is not None:
             ids.append(aid)
-            names.append(str(getattr(registry.get(aid), "name")))
+            names.append(str(registry.get(aid).name))
     return tuple(names), tuple(ids)
 
 

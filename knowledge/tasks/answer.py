@@ -3,8 +3,8 @@ pending tasks, the deadline of a named task; and an agency's responsibilities wi
 
 from __future__ import annotations
 
-import logging
 import calendar
+import logging
 import re
 import time
 from datetime import date, timedelta
@@ -90,7 +90,7 @@ def answer_responsibility_question(db: Database, question: str, *, today: date |
 
 
 MAX_CHARS = 1500
-_STOP = frozenset("la ngay nao khi nao han hoan thanh cua cac nhung viec nhiem vu gi co trong thi bao gio phai".split())
+_STOP = frozenset(["la", "ngay", "nao", "khi", "nao", "han", "hoan", "thanh", "cua", "cac", "nhung", "viec", "nhiem", "vu", "gi", "co", "trong", "thi", "bao", "gio", "phai"])
 
 
 def _claim(q: Question) -> float:
