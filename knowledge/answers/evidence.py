@@ -55,7 +55,7 @@ _SLOT: dict[str, re.Pattern[str]] = {
     "points": re.compile(r"\d+(?:[.,]\d+)?(?:/\d+(?:[.,]\d+)?)? diem\b"),
     "change": re.compile(r"\b(?:tang|giam) (?:tu )?\d+(?: den \d+)? bac\b|\bgiu nguyen\b|\b(?:tang|giam) \d+\b"),
     "percent": re.compile(r"\d+(?:[.,]\d+)? ?%|\bphan tram\b"),
-    "count": re.compile(r"\d|\b(?:mot|hai|ba|bon|nam|sau|bay|tam|chin|muoi|tram|nghin)\b"),
+    "count": re.compile(r"(?<![\d.,/])\d+(?:[.,]\d+)*(?:/\d+)?(?![\d%/])|\b(?:mot|hai|ba|bon|sau|bay|tam|chin|muoi|tram|nghin)\b"),
     "amount": re.compile(r"\d+(?:[.,]\d+)* ?(?:dong|trieu|ty|nghin)\b"),
     "date": re.compile(r"\b\d{1,2}/\d{1,2}/\d{4}\b|\bthang \d{1,2}(?:/| nam )\d{4}\b|\bnam (?:19|20)\d\d\b|"
                        r"\b(?:19|20)\d\d ?- ?(?:19|20)\d\d\b|\bquy [1-4iv]+\b|\bngay sau khi\b|\btu ngay\b|\bhang (?:nam|thang|quy)\b"),
@@ -66,8 +66,7 @@ _SLOT: dict[str, re.Pattern[str]] = {
 # "ai"/"cơ quan nào": a body named in the sentence or its section heading.
 _BODY_RE = re.compile(r"\b(?:so|ban|uy ban|van phong|hoi dong|thanh tra|cong an|bao hiem|ngan hang|bao|dai|"
                       r"trung tam|bo|chinh phu|thu tuong|mat tran|dang uy|tinh uy|ubnd|cac so)\b")
-_PERSON_RE = re.compile(r"\b[A-ZĐ][a-zà-ỹđ]+ (?:[A-ZĐ][a-zà-ỹđ]+ ){1,3}[A-ZĐ][a-zà-ỹđ]+\b|\b(?:Chủ tịch|Giám đốc|Trưởng ban|Bí thư|"
-                        r"Phó Chủ tịch|Chánh Văn phòng)\b")
+_PERSON_RE = re.compile(r"\b[A-ZĐ][a-zà-ỹđ]+ (?:[A-ZĐ][a-zà-ỹđ]+ ){1,3}[A-ZĐ][a-zà-ỹđ]+\b|\b(?:Chủ tịch|Giám đốc|Trưởng ban|Bí thư)\b")
 
 
 def holds_slot(asked: str, sentence: str, context: str = "") -> bool:
@@ -79,7 +78,29 @@ def holds_slot(asked: str, sentence: str, context: str = "") -> bool:
     rx = _SLOT.get(asked)
     if rx is None:
         return True
-    return bool(rx.search(fold_aligned(sentence)))
+    f = fold_aligned(sentence)
+    if asked in ("count", "amount"):
+        # a count is not a year, a date, a document number, a rank out of 63 or a percentage
+        f = _NOT_COUNT.sub(" ", f)
+    return bool(rx.search(f))
+
+
+_NOT_COUNT = re.compile(r"\b\d+[/-]\d{4}[/-][\w\-]+|\b\d{1,2}/\d{1,2}/\d{4}\b|\b\d+/[a-z][\w\-/&]*|\b\d{1,2}/\d{4}\b|"
+                        r"(?<![\d.,])(?:19|20)\d\d(?![\d.,])|\d+(?:[.,]\d+)?/\d+(?:[.,]\d+)? diem|\b\d{1,2}/(?:63|34)\b|"
+                        r"\d+(?:[.,]\d+)? ?%|\b\d+(?:[.,]\d+)? diem")
+
+
+def names_role_holder(role: str, sentence: str) -> bool:
+    """"Ai là <chức danh>": the sentence names a person right next to that title (not a deputy's)."""
+    f = fold_aligned(sentence)
+    r = re.escape(fold_aligned(role).strip())
+    name = r"[A-ZĐ][a-zà-ỹđ]+(?: [A-ZĐ][a-zà-ỹđ]+){1,3}"
+    for m in re.finditer(rf"(?<!pho )\b{r}\b", f):
+        after = sentence[m.end():m.end() + 60]
+        before = sentence[max(0, m.start() - 60):m.start()]
+        if re.match(rf"\s*(?:là\s+)?(?:đồng chí\s+|ông\s+|bà\s+)?{name}", after) or re.search(rf"{name},?\s*$", before):
+            return True
+    return False
 
 
 def years_in(text: str) -> set[int]:

@@ -14,6 +14,7 @@ import re
 import time
 from dataclasses import dataclass
 
+from core.agencies import norm_name
 from core.errors import QuestionError
 from core.text import (
     QUESTION_STOP,
@@ -25,12 +26,13 @@ from core.text import (
     split_sentences,
     squash_ws,
 )
-from knowledge.answers.evidence import canonical, holds_slot, years_in
+from knowledge.answers.evidence import canonical, holds_slot, names_role_holder, years_in
 from knowledge.answers.policy import RefusalPolicy
 from knowledge.answers.question import Question, parse
 from knowledge.answers.types import Answer, Citation, EvidencePassage
 from knowledge.search.lexical import LexicalIndex
 from knowledge.search.retriever import Filters, Hit, Retriever, agency_heading, question_filters
+from knowledge.store.documents import PassageRecord
 
 logger = logging.getLogger(__name__)
 
@@ -219,8 +221,45 @@ def _hits(retriever: Retriever, q: str, filters: Filters, passages: int) -> tupl
     return hits, agency_ids
 
 
+_DOC_PHRASE = re.compile(r"\b(ke hoach|ket luan|cong van|thong bao|bao cao|de an|chuong trinh)\b((?: (?!(?:duoc|phai|co|la|lam|"
+                         r"dat|gom|giao|de nghi|ky|ban hanh|quy dinh|yeu cau)\b)[\w&-]+){0,9})")
+_ROLE_RE = re.compile(r"\bai la (.+?)\s*\??$")
+
+
+def _doc_words(p: PassageRecord) -> set[str]:
+    return set(analyze(fold(p.document + " " + p.context.split(" / ")[0] + " " + re.sub(r"[-_.]", " ", p.source))).funi)
+
+
+def doc_reference(q: Question, passages: list[PassageRecord]) -> tuple[set[str], set[int]]:
+    """The words by which the question names a document ("trong kế hoạch CCHC 6 tháng cuối năm 2025")
+    and the documents they fit (most of those words in the title); both empty when none fits."""
+    m = _DOC_PHRASE.search(q.folded)
+    if m is None:
+        return set(), set()
+    words = {t for t in analyze(m.group(0)).funi if t not in QUESTION_STOP}
+    if len(words) < 2:
+        return set(), set()
+    docs: dict[int, set[str]] = {}
+    for p in passages:
+        if p.document_id not in docs:
+            docs[p.document_id] = _doc_words(p)
+    fits = {d for d, w in docs.items() if len(words & w) >= 0.7 * len(words)}
+    return (words, fits) if fits else (set(), set())
+
+
+def _period_ok(q: Question, doc: str) -> bool:
+    """"6 tháng đầu năm" is not "6 tháng cuối năm": a document of the other half does not answer."""
+    if not q.period or "6 thang" not in q.period:
+        return True
+    d = fold(doc)
+    other = "6 thang cuoi" if "dau" in q.period else "6 thang dau"
+    return other not in d
+
+
 def _in_scope(q: Question, sent: str, section: str, doc: str) -> bool:
     """A sentence speaks of the asked year when it, its section or its document names it (or names no year)."""
+    if not _period_ok(q, doc):
+        return False
     if not q.years:
         return True
     said = years_in(sent)
@@ -232,17 +271,22 @@ def _in_scope(q: Question, sent: str, section: str, doc: str) -> bool:
 
 def _score(retriever: Retriever, q: Question, q_text: str, hits: list[Hit], named: set[str], filters: Filters,
            agency_ids: set[int]) -> list[Scored]:
-    weights = {t: _idf(retriever.index, t) for t in _content_tokens(q_text)}
+    doc_words, doc_ids = doc_reference(q, [h.passage for h in hits])
+    # Words that only name the document identify it; they are not evidence of the content.
+    weights = {t: _idf(retriever.index, t) for t in _content_tokens(q_text) if t not in doc_words}
     # The province and year are enforced by the filters; sentences need not repeat them.
     for name in named:
         for t in analyze(name, expand=False).funi:
             weights.pop(t, None)
     for y in q.years:
         weights.pop(str(y), None)
-    q_bi = {b: _idf(retriever.index, b, "fb") for b in _content_bigrams(q_text)}
+    q_bi = {b: _idf(retriever.index, b, "fb") for b in _content_bigrams(q_text)
+            if not set(b.split("_")) <= doc_words}
+    role_m = _ROLE_RE.search(q.folded) if q.asked == "person" else None
+    role = q.text[role_m.start(1):role_m.end(1)] if role_m and len(q.folded) == len(q.text) else None
     q_nums = [n for n in NUMBER_RE.findall(q_text) if not (len(n) == 4 and int(n) in q.years)]
     top_score = max((h.score for h in hits), default=1.0) or 1.0
-    agency_folds = [fold(a) for a in q.agencies]
+    agency_keys = [norm_name(a) for a in q.agencies]
     out: list[Scored] = []
     for hit in hits:
         p = hit.passage
@@ -251,6 +295,7 @@ def _score(retriever: Retriever, q: Question, q_text: str, hits: list[Hit], name
         far_an = analyze(canonical(p.context + " " + p.section))
         near_uni, near_bi = set(near_an.funi), set(near_an.fbi)
         far_uni, far_bi = set(far_an.funi) - near_uni, set(far_an.fbi) - near_bi
+        whole = p.context.split(" / ")[0] + " " + p.source
         for sp in _units(p.text):
             sent = p.text[sp.start : sp.end]
             if _is_heading_line(sent, p.section) or _FRAGMENT_RE.match(sent):
@@ -259,11 +304,16 @@ def _score(retriever: Retriever, q: Question, q_text: str, hits: list[Hit], name
             cov = _coverage(weights, set(s_an.funi) | near_uni, far_uni)
             bi = _bigram_cover(q_bi, set(s_an.fbi) | near_bi, far_bi)
             num = 0.3 * sum(_has_number(sent, n) for n in q_nums) / len(q_nums) if q_nums else 0.0
-            slot = holds_slot(q.asked, sent, agency or "") and _in_scope(q, sent, p.section, p.document)
-            if slot and q.asked == "duties" and agency_folds:
-                slot = any(a in fold(sent + " " + p.section) for a in agency_folds)
+            slot = holds_slot(q.asked, sent, agency or "") and _in_scope(q, sent, p.section, whole)
+            if slot and role:
+                slot = names_role_holder(role, sent)
+            if slot and q.asked == "duties" and agency_keys:
+                where = f" {norm_name(sent + ' ' + p.section)} "
+                slot = any(f" {k} " in where for k in agency_keys)
+            evidence = 0.5 * cov + 0.5 * bi if (bi > 0 or not q_bi) else 0.0  # at least one word pair must be there
             score = cov + 0.5 * bi + num + 0.4 * hit.score / top_score + (0.5 if p.id in agency_ids else 0.0)
-            out.append(Scored(score + (0.3 if slot else 0.0), hit, sp.start, sp.end, 0.5 * cov + 0.5 * bi, slot))
+            score += (0.3 if slot else 0.0) + (0.3 if p.document_id in doc_ids else 0.0)
+            out.append(Scored(score, hit, sp.start, sp.end, evidence, slot))
     out.sort(key=lambda x: -x.score)
     return out
 
