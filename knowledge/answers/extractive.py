@@ -230,21 +230,22 @@ def _doc_words(p: PassageRecord) -> set[str]:
     return set(analyze(fold(p.document + " " + p.context.split(" / ")[0] + " " + re.sub(r"[-_.]", " ", p.source))).funi)
 
 
-def doc_reference(q: Question, passages: list[PassageRecord]) -> tuple[set[str], set[int]]:
-    """The words by which the question names a document ("trong kế hoạch CCHC 6 tháng cuối năm 2025")
-    and the documents they fit (most of those words in the title); both empty when none fits."""
+def doc_reference(q: Question, passages: list[PassageRecord]) -> tuple[str, set[int]]:
+    """The question without the words by which it names a document ("trong kế hoạch CCHC 6 tháng cuối
+    năm 2025"), and the documents those words fit (most of them in the title). When no document fits,
+    the question is returned whole."""
     m = _DOC_PHRASE.search(q.folded)
     if m is None:
-        return set(), set()
+        return q.text, set()
     words = {t for t in analyze(m.group(0)).funi if t not in QUESTION_STOP}
     if len(words) < 2:
-        return set(), set()
+        return q.text, set()
     docs: dict[int, set[str]] = {}
     for p in passages:
         if p.document_id not in docs:
             docs[p.document_id] = _doc_words(p)
     fits = {d for d, w in docs.items() if len(words & w) >= 0.7 * len(words)}
-    return (words, fits) if fits else (set(), set())
+    return (q.folded[: m.start()] + " " + q.folded[m.end():], fits) if fits else (q.text, set())
 
 
 def _period_ok(q: Question, doc: str) -> bool:
@@ -271,17 +272,16 @@ def _in_scope(q: Question, sent: str, section: str, doc: str) -> bool:
 
 def _score(retriever: Retriever, q: Question, q_text: str, hits: list[Hit], named: set[str], filters: Filters,
            agency_ids: set[int]) -> list[Scored]:
-    doc_words, doc_ids = doc_reference(q, [h.passage for h in hits])
     # Words that only name the document identify it; they are not evidence of the content.
-    weights = {t: _idf(retriever.index, t) for t in _content_tokens(q_text) if t not in doc_words}
+    content, doc_ids = doc_reference(q, [h.passage for h in hits])
+    weights = {t: _idf(retriever.index, t) for t in _content_tokens(content)}
     # The province and year are enforced by the filters; sentences need not repeat them.
     for name in named:
         for t in analyze(name, expand=False).funi:
             weights.pop(t, None)
     for y in q.years:
         weights.pop(str(y), None)
-    q_bi = {b: _idf(retriever.index, b, "fb") for b in _content_bigrams(q_text)
-            if not set(b.split("_")) <= doc_words}
+    q_bi = {b: _idf(retriever.index, b, "fb") for b in _content_bigrams(content)}
     role_m = _ROLE_RE.search(q.folded) if q.asked == "person" else None
     role = q.text[role_m.start(1):role_m.end(1)] if role_m and len(q.folded) == len(q.text) else None
     q_nums = [n for n in NUMBER_RE.findall(q_text) if not (len(n) == 4 and int(n) in q.years)]
