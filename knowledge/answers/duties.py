@@ -42,14 +42,36 @@ def _claim(q: Question) -> float:
     return 0.8 if q.asked == "duties" and q.agency_ids else 0.0
 
 
-def _same_body(reg: Registry, heading: str, wanted: set[int]) -> bool:
-    a = reg.resolve(heading)
-    return a is not None and a.id in wanted
+_HEAD_MARK = re.compile(r"^\s*(?:[IVX]+|\d+(?:\.\d+)*|[a-zđ])[.)]\s+")
 
 
-def _wanted(reg: Registry, q: Question) -> set[int]:
-    """The agency asked about, its predecessors and successor (duties move with the body)."""
+def heading_agency(section: str, reg: Registry) -> tuple[int, str] | None:
+    """The body a section is headed by ("3. Sở Nội vụ", "2. Các sở, ban, ngành; ..."): the nearest
+    heading of the path that starts with a registered name."""
+    for part in reversed(section.split(" > ")):
+        m = _HEAD_MARK.match(part)
+        if m is None:
+            continue
+        head = part[m.end():]
+        if not head or len(head) > 200:
+            continue
+        short = agency_heading(part)
+        if short:
+            a = reg.resolve(short)
+            if a is not None:
+                return a.id, short
+        ms = reg.mentions(head)
+        if ms and ms[0].start <= 1:
+            return ms[0].agency_id, head.split(";")[0].rstrip(":")
+    return None
+
+
+def _wanted(reg: Registry, q: Question, home: bool) -> set[int]:
+    """The agency asked about and, in the home province's documents, its predecessors and successor
+    (duties move with the body; the registry's reorganisation is the home province's)."""
     first = q.agency_ids[0]
+    if not home:
+        return {first}
     out = {first}
     out |= {p.id for p in reg.predecessors(first)}
     succ = reg.successor(first)
@@ -70,23 +92,23 @@ def _doc_matches(q: Question, p: PassageRecord, home: str) -> bool:
 
 
 def sections_of(passages: list[PassageRecord], reg: Registry, q: Question, home: str) -> list[Section]:
-    wanted = _wanted(reg, q)
     groups: dict[tuple[int, str], list[PassageRecord]] = {}
     for p in passages:
-        head = agency_heading(p.section)
-        if head and _same_body(reg, head, wanted) and _doc_matches(q, p, home):
-            key = (p.document_id, head)
-            groups.setdefault(key, []).append(p)
+        if not _doc_matches(q, p, home):
+            continue
+        found = heading_agency(p.section, reg)
+        if found and found[0] in _wanted(reg, q, bool(home) and p.province in (None, home)):
+            groups.setdefault((p.document_id, found[1]), []).append(p)
     out = []
     for items in groups.values():
         p0 = items[0]
-        head = agency_heading(p0.section) or ""
+        head = next(k[1] for k, v in groups.items() if v is items)
         out.append(Section(p0.document, p0.source, p0.doc_date or "", p0.province, head,
                            tuple(sorted(items, key=lambda x: x.start))))
     return sorted(out, key=lambda s: s.doc_date, reverse=True)
 
 
-_SENTENCE_END = re.compile(r"[.;](?=\s|$)")
+_SENTENCE_END = re.compile(r"[.](?=\s|$)")
 _UNITS = ("không", "một", "hai", "ba", "bốn", "năm", "sáu", "bảy", "tám", "chín")
 
 
@@ -100,6 +122,33 @@ def count_words(n: int) -> str:
         return head
     tail = {1: "mốt" if tens > 1 else "một", 5: "lăm", 4: "tư" if tens > 1 else "bốn"}.get(unit, _UNITS[unit])
     return f"{head} {tail}" if n < 100 else str(n)
+
+
+_PURPOSE = re.compile(r"\bde (?:nang cao|khac phuc|cai thien|thuc hien)\b.*$")
+_TOPIC_STOP = frozenset(["so", "ban", "nganh", "phai", "lam", "gi", "can", "co", "nhiem", "vu", "trach", "nhiem", "duoc", "giao", "theo", "trong", "ve", "cua", "cac", "nhung", "noi", "dung", "tinh", "thuc", "hien", "viec", "gi", "nao", "va", "de", "chiu"])
+
+
+def topic_words(q: Question, reg: Registry) -> set[str]:
+    """What the question asks the duties about, beyond the body and the document ("về kiểm soát TTHC")."""
+    f = _PURPOSE.sub("", q.folded)
+    for m in reg.mentions(f):
+        f = f[: m.start] + " " * (m.end - m.start) + f[m.end:]
+    f = re.sub(r"\b(ke hoach|ket luan|cong van|de an|thong bao|bao cao)\b.*?(?=$|\?)", " ", f)
+    words = {w for w in re.findall(r"[a-z]+", f) if w not in _TOPIC_STOP and len(w) > 1}
+    return words - set(re.findall(r"[a-z]+", fold_aligned(" ".join(q.agencies))))
+
+
+def narrow(sections: list[Section], topic: set[str]) -> list[Section] | None:
+    """Only the items about the topic (in their text or subsection heading); None when none is."""
+    if not topic:
+        return sections
+    out = []
+    for s in sections:
+        keep = tuple(p for p in s.passages
+                     if len(topic & set(re.findall(r"[a-z]+", fold_aligned(p.section + " " + p.text)))) >= 0.6 * len(topic))
+        if keep:
+            out.append(Section(s.document, s.source, s.doc_date, s.province, s.heading, keep))
+    return out or None
 
 
 def item_line(p: PassageRecord) -> tuple[str, str]:
@@ -155,6 +204,10 @@ def answer_duties(ctx: AnswerContext, q: Question) -> Answer | None:
         sections = [s for s in sections_of(retriever.passages, reg, q, "") if s.province != home]
     if not sections:
         return None  # no section headed by this body: the passage answerer looks for sentences naming it
+    narrowed = narrow(sections, topic_words(q, reg))
+    if narrowed is None:
+        return None  # the body's sections do not speak of the topic asked: the passages may
+    sections = narrowed
     agency = reg.get(q.agency_ids[0]).name
     answer = compose_duties(q, sections, agency)
     prov = sections[0].province

@@ -179,6 +179,13 @@ def compose(
     if gate:
         return _refusal(q_text, t0, gate[0], gate[1])
     hits, agency_ids = _hits(retriever, q_text, filters, passages)
+    content, doc_ids = doc_reference(q, [h.passage for h in hits])
+    if doc_ids:
+        # The question names a document: also look for its content words inside that document.
+        inside = {p.id for p in retriever.passages if p.document_id in doc_ids}
+        seen_ids = {h.passage.id for h in hits}
+        more = retriever.search(content, k=passages, filters=filters, restrict=inside)
+        hits += [Hit(h.passage, h.score, len(hits) + n) for n, h in enumerate(more, 1) if h.passage.id not in seen_ids]
     if not hits and filters.year is not None:
         return _refusal(q_text, t0, policy.no_year_match.format(year=filters.year), "year")
     scored = _score(retriever, q, q_text, hits, named, filters, agency_ids)
@@ -236,16 +243,25 @@ def doc_reference(q: Question, passages: list[PassageRecord]) -> tuple[str, set[
     the question is returned whole."""
     m = _DOC_PHRASE.search(q.folded)
     if m is None:
-        return q.text, set()
+        return q.folded, set()
     words = {t for t in analyze(m.group(0)).funi if t not in QUESTION_STOP}
     if len(words) < 2:
-        return q.text, set()
+        return q.folded, set()
     docs: dict[int, set[str]] = {}
     for p in passages:
         if p.document_id not in docs:
             docs[p.document_id] = _doc_words(p)
     fits = {d for d, w in docs.items() if len(words & w) >= 0.7 * len(words)}
-    return (q.folded[: m.start()] + " " + q.folded[m.end():], fits) if fits else (q.text, set())
+    return (q.folded[: m.start()] + " " + q.folded[m.end():], fits) if fits else (q.folded, set())
+
+
+_ASKING_WORDS: dict[str, frozenset[str]] = {
+    k: frozenset(v.split()) for k, v in {
+        "deadline": "han thoi chot truoc ngay nao khi xong", "date": "ngay nao khi thoi gian bao gio luc",
+        "rank": "xep thu hang dung may vi tri", "percent": "ty le phan tram", "agency": "co quan nao ai don vi",
+        "person": "ai nguoi", "count": "so luong", "points": "diem", "change": "tang giam bac thay doi",
+    }.items()
+}
 
 
 def _period_ok(q: Question, doc: str) -> bool:
@@ -272,16 +288,18 @@ def _in_scope(q: Question, sent: str, section: str, doc: str) -> bool:
 
 def _score(retriever: Retriever, q: Question, q_text: str, hits: list[Hit], named: set[str], filters: Filters,
            agency_ids: set[int]) -> list[Scored]:
-    # Words that only name the document identify it; they are not evidence of the content.
+    # Words that only name the document identify it, and words that ask ("hạn", "xếp thứ") are
+    # checked by the slot: neither is evidence of the content.
     content, doc_ids = doc_reference(q, [h.passage for h in hits])
-    weights = {t: _idf(retriever.index, t) for t in _content_tokens(content)}
+    asking = _ASKING_WORDS.get(q.asked, frozenset())
+    weights = {t: _idf(retriever.index, t) for t in _content_tokens(content) if t not in asking}
     # The province and year are enforced by the filters; sentences need not repeat them.
     for name in named:
         for t in analyze(name, expand=False).funi:
             weights.pop(t, None)
     for y in q.years:
         weights.pop(str(y), None)
-    q_bi = {b: _idf(retriever.index, b, "fb") for b in _content_bigrams(content)}
+    q_bi = {b: _idf(retriever.index, b, "fb") for b in _content_bigrams(content) if not set(b.split("_")) & asking}
     role_m = _ROLE_RE.search(q.folded) if q.asked == "person" else None
     role = q.text[role_m.start(1):role_m.end(1)] if role_m and len(q.folded) == len(q.text) else None
     q_nums = [n for n in NUMBER_RE.findall(q_text) if not (len(n) == 4 and int(n) in q.years)]
