@@ -134,8 +134,11 @@ def topic_words(q: Question, reg: Registry) -> set[str]:
     for m in reg.mentions(f):
         f = f[: m.start] + " " * (m.end - m.start) + f[m.end:]
     f = re.sub(r"\b(ke hoach|ket luan|cong van|de an|thong bao|bao cao)\b.*?(?=$|\?)", " ", f)
+    if q.period:
+        f = f.replace(q.period, " ")
     words = {w for w in re.findall(r"[a-z]+", f) if w not in _TOPIC_STOP and len(w) > 1}
-    return words - set(re.findall(r"[a-z]+", fold_aligned(" ".join(q.agencies))))
+    named = " ".join([*q.agencies, q.province or ""])
+    return words - set(re.findall(r"[a-z]+", fold_aligned(named)))
 
 
 def narrow(sections: list[Section], topic: set[str]) -> list[Section] | None:

@@ -14,14 +14,13 @@ import re
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.indices import INDEX_LABELS, fields_of, match_field
+from core.indices import INDEX_CODES, INDEX_LABELS, fields_of, match_field
 from core.text import fmt_number, fold, nfc, province_key, squash_ws
 from knowledge.answers.engine import AnswerContext, answerer
 from knowledge.answers.policy import OTHER_PROVINCE
 from knowledge.answers.question import Question, parse
 from knowledge.answers.types import Answer, Citation
 from knowledge.scores.query import document_titles, pick_result
-from knowledge.scores.summary import summarize
 from knowledge.store.db import Database
 from knowledge.store.models import Passage
 from knowledge.store.score_models import IndexResult
@@ -47,9 +46,16 @@ def answer_score_question(db: Database, question: str, *, home_province: str) ->
     return answer_index(db, q, home_province=home_province)
 
 
+# How officials name PAR INDEX fields, in the folded form the field table knows.
+_FIELD_WORDS = ((r"\bchinh quyen so\b", "chinh quyen dien tu"), (r"\bchi dao,? dieu hanh\b", "chi dao dieu hanh"))
+
+
 def _field(q: Question, code: str) -> tuple[int, str, float, int] | None:
     table = fields_of(code)
-    fld = match_field(q.text, table) if table else None
+    text = q.folded
+    for rx, rep in _FIELD_WORDS:
+        text = re.sub(rx, rep, text)
+    fld = match_field(text, table) if table else None
     if fld is not None and code == "SIPAS" and not re.search(r"hai long ve|thanh phan", fold(q.text)):
         return None
     return fld
@@ -141,12 +147,41 @@ def _answer_from_results(ctx: AnswerContext, q: Question) -> Answer | None:
     return answer_index(ctx.db, q, home_province=ctx.home_province)
 
 
+def answer_summary(db: Database, q: Question, *, home_province: str) -> Answer:
+    """The leaders' summary in chat form: each index's result for the year (the latest year when none
+    is named; every year for "qua các năm"), quoted from the documents, one line per index."""
+    prov = q.province or home_province
+    with db.session() as s:
+        rows = [r for r in s.scalars(select(IndexResult).where(IndexResult.scope == "overall"))
+                if province_key(r.province) == province_key(prov) and not r.derived
+                and (not q.indices or r.index_name in q.indices)]
+        if not rows:
+            return _refuse(q, f"Chưa có kết quả chỉ số nào của tỉnh {prov} trong tài liệu.")
+        every_year = bool(re.search(r"\bcac nam\b|\bqua tung nam\b|\bdien bien\b", q.folded)) and not q.years
+        year = q.years[0] if q.years else max(r.year for r in rows)
+        chosen = [r for r in rows if every_year or r.year == year]
+        if not chosen:
+            have = ", ".join(str(y) for y in sorted({r.year for r in rows}))
+            return _refuse(q, f"Chưa có kết quả chỉ số năm {year} của tỉnh {prov}; các năm có kết quả: {have}.")
+        keys = sorted({(r.year, r.index_name) for r in chosen}, key=lambda k: (-k[0], INDEX_CODES.index(k[1])))
+        shown = [pick_result([r for r in chosen if (r.year, r.index_name) == k]) for k in keys]
+        titles = document_titles(s, {r.document_id for r in shown if r.document_id})
+        where = "" if province_key(prov) == province_key(home_province) else f" của tỉnh {prov}"
+        head = (f"Kết quả các chỉ số{where} qua các năm:" if every_year else f"Kết quả các chỉ số năm {year}{where}:")
+        lines, cites = [head], []
+        for r in shown:
+            line = f"• {_sentence(r, INDEX_LABELS[r.index_name], show_province=False)} [{len(cites) + 1}]"
+            if len("\n".join(lines)) + len(line) > 680:
+                break
+            lines.append(line)
+            cites.append(_citation(s, r, titles))
+        missing = [INDEX_LABELS[c] for c in INDEX_CODES if not every_year and c not in {r.index_name for r in shown}
+                   and (not q.indices or c in q.indices)]
+        if missing and len("\n".join(lines)) < 620:
+            lines.append(f"Chưa có kết quả năm {year}: {', '.join(missing)}.")
+        return Answer(q.text, "\n".join(lines), False, cites, coverage=1.0)
+
+
 @answerer("summary", claim=_claim_summary)
 def _answer_summary(ctx: AnswerContext, q: Question) -> Answer | None:
-    res = summarize(ctx.db, year=q.year, province=q.province, index=q.index, home_province=ctx.home_province,
-                    chart=False)
-    if not res.found:
-        return Answer(q.text, res.text, True, [], reason="summary")
-    cites = [Citation(x.get("source", ""), x.get("document", ""), x.get("section", ""), x.get("quote", ""), res.province)
-             for x in res.sources]
-    return Answer(q.text, res.text, False, cites, coverage=1.0)
+    return answer_summary(ctx.db, q, home_province=ctx.home_province)

@@ -155,9 +155,12 @@ def answer_tasks(ctx: AnswerContext, q: Question, today: date | None = None) -> 
             ctx.db, today, today + timedelta(days=45), today=today)
         what = "quá hạn" if overdue else ("chưa hoàn thành" if agency else "đến hạn trong 45 ngày tới")
     items = [t for t in items if t.status != DONE]
+    if re.search(r"\blich cong tac\b", q.folded):
+        items = [t for t in items if t.origin == "sheet"]  # the schedule, not tasks read from documents
     if overdue:
         items = [t for t in items if t.due and t.due < today]
-    items.sort(key=lambda t: (t.due or date.max, t.id))
+    # what is due next first, then what is already late, then what has no date
+    items.sort(key=lambda t: (t.due is None, bool(t.due and t.due < today and not overdue), t.due or date.max, t.id))
     if not items:
         who = f" của {agency}" if agency else ""
         return Answer(q.text, f"Lịch công tác không có nhiệm vụ{who} {what}.", True, [], reason="tasks")
