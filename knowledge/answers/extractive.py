@@ -346,6 +346,8 @@ def _choose(scored: list[Scored], first: Scored, max_sentences: int, policy: Ref
             break
         if x is first or x.hit.passage.province != first.hit.passage.province:
             continue  # never mix provinces in one answer
+        if x.sentence[:1].islower():
+            continue  # a fragment of a sentence cut by a page break does not support anything
         if x.score < 0.75 * first.score or x.evidence < policy.min_support:
             continue
         key = fold(squash_ws(x.sentence))

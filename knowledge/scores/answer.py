@@ -170,7 +170,7 @@ def answer_summary(db: Database, q: Question, *, home_province: str) -> Answer:
         head = (f"Kết quả các chỉ số{where} qua các năm:" if every_year else f"Kết quả các chỉ số năm {year}{where}:")
         lines, cites = [head], []
         for r in shown:
-            line = f"• {_sentence(r, INDEX_LABELS[r.index_name], show_province=False)} [{len(cites) + 1}]"
+            line = f"• {_summary_line(r, every_year)} [{len(cites) + 1}]"
             if len("\n".join(lines)) + len(line) > 680:
                 break
             lines.append(line)
@@ -180,6 +180,19 @@ def answer_summary(db: Database, q: Question, *, home_province: str) -> Answer:
         if missing and len("\n".join(lines)) < 620:
             lines.append(f"Chưa có kết quả năm {year}: {', '.join(missing)}.")
         return Answer(q.text, "\n".join(lines), False, cites, coverage=1.0)
+
+
+_RANK_WORDS = re.compile(r"(?:xếp|đứng)\s+(?:vị trí\s+)?thứ", re.IGNORECASE)
+
+
+def _summary_line(r: IndexResult, with_year: bool) -> str:
+    """"PAR INDEX: “đứng thứ 14/63 tỉnh, thành, tăng 12 bậc so với năm 2023”" (the tail of the quote)."""
+    year = f" {r.year}" if with_year else ""
+    if r.quote and not r.derived:
+        q = squash_ws(r.quote)
+        m = _RANK_WORDS.search(q)
+        return f"{INDEX_LABELS[r.index_name]}{year}: “{q[m.start():] if m else q}”"
+    return _sentence(r, INDEX_LABELS[r.index_name], show_province=False)
 
 
 @answerer("summary", claim=_claim_summary)

@@ -160,7 +160,10 @@ def answer_tasks(ctx: AnswerContext, q: Question, today: date | None = None) -> 
     if overdue:
         items = [t for t in items if t.due and t.due < today]
     # what is due next first, then what is already late, then what has no date
-    items.sort(key=lambda t: (t.due is None, bool(t.due and t.due < today and not overdue), t.due or date.max, t.id))
+    # the body's own tasks before its groups' ("Các sở, ban, ngành"); what is due next first, then
+    # what is already late, then what has no date
+    items.sort(key=lambda t: (bool(agency) and agency not in t.leads and t.agency != agency, t.due is None,
+                              bool(t.due and t.due < today and not overdue), t.due or date.max, t.id))
     if not items:
         who = f" của {agency}" if agency else ""
         return Answer(q.text, f"Lịch công tác không có nhiệm vụ{who} {what}.", True, [], reason="tasks")
