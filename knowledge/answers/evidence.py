@@ -55,7 +55,7 @@ _SLOT: dict[str, re.Pattern[str]] = {
     "points": re.compile(r"\d+(?:[.,]\d+)?(?:/\d+(?:[.,]\d+)?)? diem\b"),
     "change": re.compile(r"\b(?:tang|giam) (?:tu )?\d+(?: den \d+)? bac\b|\bgiu nguyen\b|\b(?:tang|giam) \d+\b"),
     "percent": re.compile(r"\d+(?:[.,]\d+)? ?%|\bphan tram\b"),
-    "count": re.compile(r"(?<![\d.,/])\d+(?:[.,]\d+)*(?:/\d+)?(?![\d%/])|\b(?:mot|hai|ba|bon|sau|bay|tam|chin|muoi|tram|nghin)\b"),
+    "count": re.compile(r"(?<![\d.,/])\d+(?:[.,]\d+)*(?:/\d+)?(?![\d%/])|\b(?:hai|ba|bon|sau|bay|tam|chin|muoi|tram|nghin)\b"),
     "amount": re.compile(r"\d+(?:[.,]\d+)* ?(?:dong|trieu|ty|nghin)\b"),
     "date": re.compile(r"\b\d{1,2}/\d{1,2}/\d{4}\b|\bthang \d{1,2}(?:/| nam )\d{4}\b|\bnam (?:19|20)\d\d\b|"
                        r"\b(?:19|20)\d\d ?- ?(?:19|20)\d\d\b|\bquy [1-4iv]+\b|\bngay sau khi\b|\btu ngay\b|\bhang (?:nam|thang|quy)\b"),
@@ -69,7 +69,7 @@ _BODY_RE = re.compile(r"\b(?:so|ban|uy ban|van phong|hoi dong|thanh tra|cong an|
 _PERSON_RE = re.compile(r"\b[A-ZĐ][a-zà-ỹđ]+ (?:[A-ZĐ][a-zà-ỹđ]+ ){1,3}[A-ZĐ][a-zà-ỹđ]+\b|\b(?:Chủ tịch|Giám đốc|Trưởng ban|Bí thư)\b")
 
 
-def holds_slot(asked: str, sentence: str, context: str = "") -> bool:
+def holds_slot(asked: str, sentence: str, context: str = "", counted: str | None = None) -> bool:
     """True when ``sentence`` (or, for bodies, its section heading ``context``) holds what ``asked`` wants."""
     if asked == "agency":
         return bool(_BODY_RE.search(fold_aligned(sentence)) or _BODY_RE.search(fold_aligned(context)))
@@ -82,20 +82,23 @@ def holds_slot(asked: str, sentence: str, context: str = "") -> bool:
     if asked in ("count", "amount"):
         # a count is not a year, a date, a document number, a rank out of 63 or a percentage
         f = _NOT_COUNT.sub(" ", f)
+        if counted:  # "bao nhiêu xã": a number of that thing ("82 nhóm", "hai ứng cử viên")
+            return bool(re.search(rf"(?:\d+(?:[.,/]\d+)*|\b(?:hai|ba|bon|nam|sau|bay|tam|chin|muoi|tram))(?: \w+){{0,2}} {re.escape(counted)}\b", f))
     return bool(rx.search(f))
 
 
 _NOT_COUNT = re.compile(r"\b\d+[/-]\d{4}[/-][\w\-]+|\b\d{1,2}/\d{1,2}/\d{4}\b|\b\d+/[a-z][\w\-/&]*|\b\d{1,2}/\d{4}\b|"
                         r"(?<![\d.,])(?:19|20)\d\d(?![\d.,])|\d+(?:[.,]\d+)?/\d+(?:[.,]\d+)? diem|\b\d{1,2}/(?:63|34)\b|"
-                        r"\d+(?:[.,]\d+)? ?%|\b\d+(?:[.,]\d+)? diem")
+                        r"\d+(?:[.,]\d+)? ?%|\b\d+(?:[.,]\d+)? (?:diem|bac)\b")
 
 
 def names_role_holder(role: str, sentence: str) -> bool:
     """"Ai là <chức danh>": the sentence names a person right next to that title (not a deputy's)."""
     f = fold_aligned(sentence)
-    r = re.escape(fold_aligned(role).strip())
+    role_f = re.sub(r"\s+(?:tinh\s+)?hung yen$|\s+tinh$", "", fold_aligned(role).strip(" ?"))
+    r = r"\s+".join(re.escape(w) for w in role_f.split()).replace(r"uy\s+ban\s+nhan\s+dan", "(?:uy ban nhan dan|ubnd)")
     name = r"[A-ZĐ][a-zà-ỹđ]+(?: [A-ZĐ][a-zà-ỹđ]+){1,3}"
-    for m in re.finditer(rf"(?<!pho )\b{r}\b", f):
+    for m in re.finditer(rf"(?<!pho )\b{r}(?:\s+tinh)?\b", f):
         after = sentence[m.end():m.end() + 60]
         before = sentence[max(0, m.start() - 60):m.start()]
         if re.match(rf"\s*(?:là\s+)?(?:đồng chí\s+|ông\s+|bà\s+)?{name}", after) or re.search(rf"{name},?\s*$", before):

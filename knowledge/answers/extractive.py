@@ -301,7 +301,8 @@ def _score(retriever: Retriever, q: Question, q_text: str, hits: list[Hit], name
         weights.pop(str(y), None)
     q_bi = {b: _idf(retriever.index, b, "fb") for b in _content_bigrams(content) if not set(b.split("_")) & asking}
     role_m = _ROLE_RE.search(q.folded) if q.asked == "person" else None
-    role = q.text[role_m.start(1):role_m.end(1)] if role_m and len(q.folded) == len(q.text) else None
+    role = role_m.group(1) if role_m else None
+    strict_bi = {b for b in q_bi if not set(b.split("_")) & QUESTION_STOP}
     q_nums = [n for n in NUMBER_RE.findall(q_text) if not (len(n) == 4 and int(n) in q.years)]
     top_score = max((h.score for h in hits), default=1.0) or 1.0
     agency_keys = [norm_name(a) for a in q.agencies]
@@ -322,13 +323,15 @@ def _score(retriever: Retriever, q: Question, q_text: str, hits: list[Hit], name
             cov = _coverage(weights, set(s_an.funi) | near_uni, far_uni)
             bi = _bigram_cover(q_bi, set(s_an.fbi) | near_bi, far_bi)
             num = 0.3 * sum(_has_number(sent, n) for n in q_nums) / len(q_nums) if q_nums else 0.0
-            slot = holds_slot(q.asked, sent, agency or "") and _in_scope(q, sent, p.section, whole)
+            slot = holds_slot(q.asked, sent, agency or "", q.counted) and _in_scope(q, sent, p.section, whole)
             if slot and role:
                 slot = names_role_holder(role, sent)
             if slot and q.asked == "duties" and agency_keys:
                 where = f" {norm_name(sent + ' ' + p.section)} "
                 slot = any(f" {k} " in where for k in agency_keys)
-            evidence = 0.5 * cov + 0.5 * bi if (bi > 0 or not q_bi) else 0.0  # at least one word pair must be there
+            # at least one of the question's pairs of content words must be there
+            paired = not strict_bi or bool(strict_bi & (set(s_an.fbi) | near_bi | far_bi))
+            evidence = 0.5 * cov + 0.5 * bi if paired else 0.0
             score = cov + 0.5 * bi + num + 0.4 * hit.score / top_score + (0.5 if p.id in agency_ids else 0.0)
             score += (0.3 if slot else 0.0) + (0.3 if p.document_id in doc_ids else 0.0)
             out.append(Scored(score, hit, sp.start, sp.end, evidence, slot))

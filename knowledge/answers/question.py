@@ -50,6 +50,7 @@ class Question:
     document: str | None = None  # kind of document named: ke hoach, ket luan, cong van, thong bao, bao cao, de an
     excluded: tuple[str, ...] = ()  # folded phrases after "ngoài"
     latest: bool = False  # "mới nhất", "gần đây nhất"
+    counted: str | None = None  # the noun counted in "bao nhiêu <noun>" / "mấy <noun>" (folded first word)
 
     @property
     def year(self) -> int | None:
@@ -285,4 +286,13 @@ def parse(text: str, registry: AgencyMatcher | None = None) -> Question:
         field=field_m.group(1) if field_m else None, province=_province(raw, folded), years=years,
         period=period_m.group(1) if period_m else None, dates=dates, date_relation=rel, document=doc,
         excluded=excluded, latest=bool(re.search(r"\b(moi nhat|gan day nhat|gan nhat|hien nay)\b", f)),
+        counted=_counted(f) if asked == "count" else None,
     )
+
+
+_NOT_NOUN = frozenset(["tren", "trong", "cua", "la", "thi", "duoc", "phan", "%", "diem", "bac", "nam", "lan"])
+
+
+def _counted(f: str) -> str | None:
+    m = re.search(r"\b(?:bao nhieu|may)\s+(\w+)", f)
+    return m.group(1) if m and m.group(1) not in _NOT_NOUN else None
