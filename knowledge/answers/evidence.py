@@ -106,6 +106,18 @@ def names_role_holder(role: str, sentence: str) -> bool:
     return False
 
 
+def slot_position(asked: str, sentence: str, counted: str | None = None) -> int | None:
+    """Where in ``sentence`` the asked thing is (an offset), for showing the clause that holds it."""
+    f = fold_aligned(sentence)
+    if asked == "count" and counted:
+        blanked = _NOT_COUNT.sub(lambda x: " " * len(x.group(0)), f)
+        m = re.search(rf"\d+(?:[.,/]\d+)*(?: \w+){{0,2}} {re.escape(counted)}\b", blanked)
+    else:
+        rx = _SLOT.get(asked)
+        m = rx.search(f) if rx is not None else None
+    return m.start() if m else None
+
+
 def years_in(text: str) -> set[int]:
     """Years a sentence or heading speaks of (not inside dates or document numbers)."""
     f = re.sub(r"\b\d+[/-]\d{4}[/-][\w\-]+|\b\d{1,2}/\d{1,2}/\d{4}\b", " ", fold_aligned(text))

@@ -26,7 +26,7 @@ from core.text import (
     split_sentences,
     squash_ws,
 )
-from knowledge.answers.evidence import canonical, holds_slot, names_role_holder, years_in
+from knowledge.answers.evidence import canonical, holds_slot, names_role_holder, slot_position, years_in
 from knowledge.answers.policy import RefusalPolicy
 from knowledge.answers.question import Question, parse
 from knowledge.answers.types import Answer, Citation, EvidencePassage
@@ -195,7 +195,7 @@ def compose(
         logger.debug("refused: best evidence %.3f, none holds the asked %s", best_ev, q.asked)
         return _refusal(q_text, t0, _no_evidence(policy, q, scored), "evidence")
     chosen = _choose(scored, answering[0], max_sentences, policy)
-    text, cites = _render(chosen)
+    text, cites = _render(chosen, q)
     province = chosen[0].hit.passage.province
     if province and home_province and province != home_province:
         text = policy.other_province.format(province=province, home=home_province) + "\n" + text
@@ -364,12 +364,31 @@ def _choose(scored: list[Scored], first: Scored, max_sentences: int, policy: Ref
     return chosen
 
 
-def _render(chosen: list[Scored]) -> tuple[str, list[Citation]]:
+_HEAD_ROOM = 260  # the answer's key fact must show within the first 300 characters
+
+
+def clause_holding(sentence: str, pos: int) -> str:
+    """The clause of a long sentence (between semicolons) that holds offset ``pos``, elided around."""
+    start = sentence.rfind(";", 0, pos) + 1
+    end = sentence.find(";", pos)
+    end = len(sentence) if end < 0 else end + 1
+    if end - start > _HEAD_ROOM:
+        start = max(start, sentence.rfind(" ", 0, max(pos - 120, 0)) + 1)
+        end = min(end, pos + 120)
+    clause = squash_ws(sentence[start:end])
+    return ("… " if start > 0 else "") + clause + (" …" if end < len(sentence) else "")
+
+
+def _render(chosen: list[Scored], q: Question) -> tuple[str, list[Citation]]:
     lines: list[str] = []
     cites: list[Citation] = []
     for n, x in enumerate(chosen, 1):
         p = x.hit.passage
         sent = squash_ws(x.sentence)
+        if n == 1 and len(sent) > _HEAD_ROOM:
+            pos = slot_position(q.asked, x.sentence, q.counted)
+            if pos is not None and pos > _HEAD_ROOM - 80:
+                sent = clause_holding(x.sentence, pos)
         agency = agency_heading(p.section)
         shown = sent
         if agency and fold_token(agency.split(" ", 1)[0]) and fold(agency) not in fold(sent):

@@ -459,7 +459,7 @@ MORE: list[tuple[str, str, str, str, str, list[list[str]], str]] = [
     ("abbreviation", "KH", "duties", "Sở TP làm gì trong kế hoạch CCHC 6 tháng cuối 2025?", "Chủ trì triển khai nhiệm vụ tuyên truyền, phổ biến giáo dục pháp luật đến", [["cải cách thể chế"]], f"ag={STP};y=2025"),
     ("abbreviation", "KH", "agency", "Cơ quan nào chủ trì cải cách TCC trong KH CCHC 6 tháng cuối 2025?", "cách tài chính công", [["Sở Tài chính"]], "y=2025"),
     ("abbreviation", "CV", "rank", "PAR INDEX của HY năm 2024 đứng thứ mấy?", "INDEX) đứng thứ 14/63 tỉnh, thành, tăng 12 bậc so với năm 2023", [["14/63"]], "ix=PAR INDEX;y=2024;pv=Hưng Yên"),
-    ("abbreviation", "KH", "percent", "Tỷ lệ TTHC có nghĩa vụ tài chính được thanh toán trực tuyến trên Cổng DVCQG tối thiểu bao nhiêu?", "Tối thiểu 80% TTHC có yêu cầu nghĩa vụ tài chính được triển khai", [["80%"]], ""),
+    ("abbreviation", "KH", "percent", "Tỷ lệ TTHC có nghĩa vụ tài chính được thanh toán trực tuyến trên Cổng DVCQG tối thiểu bao nhiêu?", "60% TTHC có yêu cầu nghĩa vụ tài chính được thanh toán trực tuyến", [["60%"]], ""),
     ("abbreviation", "HD", "rank", "HD: lĩnh vực CCTTHC năm 2022 xếp thứ mấy?", "4/63 tỉnh, thành (tăng 57 bậc so với năm 2021).", [["4/63"]], "ix=PAR INDEX;y=2022;pv=Hải Dương"),
     ("abbreviation", "HD", "count", "NDXP của Hải Dương đưa vào sử dụng chính thức bao nhiêu dịch vụ dữ liệu?", "chia sẻ dữ liệu quốc gia (NDXP) của tỉnh được đưa vào sử dụng chính thức mới", [["8/15"]], "pv=Hải Dương"),
     ("vague", "KL", "what", "đề án PAR INDEX SIPAS PAPI 2026-2030 quan điểm về thành tích", "không chạy theo thành tích, hình thức", [["thành tích"]], "ix=PAR INDEX;y=2026"),
