@@ -56,6 +56,25 @@ def _is_upper_line(line: str) -> bool:
     return bool(letters) and all(c.isupper() for c in letters) and len(line) <= 80
 
 
+_MARKER_SPLIT = re.compile(r"\s+(?=(?:T\s*/\s*M|TM|KT|TL|TUQ)\s*\.?\s)")
+# The signer's own title, when a flattened block runs it on after the authority ("KT. CHỦ TỊCH PHÓ CHỦ TỊCH").
+_OWN_TITLE = re.compile(r"\s+((?:PHÓ\s+|Q\.\s*)?(?:CHỦ TỊCH|CHÁNH VĂN PHÒNG|GIÁM ĐỐC|BÍ THƯ|TRƯỞNG BAN)\b.*)$")
+
+
+def _segments(line: str) -> list[str]:
+    """One upper-case line split into its authority parts and the signer's title."""
+    parts = [p.strip() for p in _MARKER_SPLIT.split(line) if p.strip()]
+    out: list[str] = []
+    for i, part in enumerate(parts):
+        m = _AUTHORITY_RE.match(part)
+        tail = _OWN_TITLE.search(m.group(2)) if m and i == len(parts) - 1 else None
+        if m and tail and tail.start() > 0:
+            out += [part[: m.start(2) + tail.start()].strip(), tail.group(1).strip()]
+        else:
+            out.append(part)
+    return out
+
+
 def parse_signature(text: str) -> Signature | None:
     """The signature block at the end of ``text``, or None when there is none."""
     lines: list[tuple[int, int, str]] = []
@@ -78,7 +97,7 @@ def parse_signature(text: str) -> Signature | None:
         return None
     on_behalf: list[str] = []
     titles: list[str] = []
-    for _s, _e, line in block:
+    for line in (seg for _s, _e, ln in block for seg in _segments(ln)):
         m = _AUTHORITY_RE.match(line)
         if m:
             key = re.sub(r"\s+", "", m.group(1))
