@@ -30,3 +30,12 @@ def test_signature_block(text: str, signer: str, title: str, behalf: tuple[str, 
 def test_no_signature_block() -> None:
     assert parse_signature("Một đoạn văn không có chữ ký.\nHết.") is None
     assert parse_signature("- Lưu: VT.\nNguyễn Văn A") is None  # a name with no title block above it
+
+
+def test_ingest_metadata_keeps_the_signature_block() -> None:
+    from ingest.metadata import extract
+
+    footer = "Nơi nhận:\n- Lưu: VT.\nTM. ỦY BAN NHÂN DÂN\nKT. CHỦ TỊCH\nPHÓ CHỦ TỊCH\n\nNguyễn Duy Hưng\n"
+    meta = extract("KẾ HOẠCH\nCải cách hành chính\n", footer)
+    assert (meta.signer, meta.signer_title, meta.signed_for) == (
+        "Nguyễn Duy Hưng", "Phó Chủ tịch", "Thay mặt Ủy ban nhân dân; Ký thay Chủ tịch")

@@ -80,11 +80,22 @@ def _title(d: Document) -> str:
     return f"{name} “{d.title}”" if d.title else name
 
 
-def _signer_answer(q: Question, d: Document, sig: Signature) -> Answer:
-    quote = squash_ws(d.text[sig.start:sig.end])
-    text = f"{sig.describe()} ký {_title(d)}. [1]"
-    cite = Citation(d.source, _title(d), "Chữ ký", quote, d.province, None)
-    return Answer(q.text, text, False, [cite], coverage=1.0)
+def _signer_answer(q: Question, d: Document) -> Answer | None:
+    """From the signature block read at ingest (signer, title, on behalf of whom), quoted from the text."""
+    sig = parse_signature(d.text)
+    signer = d.signer or (sig.signer if sig else None)
+    if not signer:
+        return None
+    title = d.signer_title or (sig.title if sig else None)
+    behalf = d.signed_for or ("; ".join(sig.on_behalf) if sig else None)
+    who = Signature(signer, title, tuple(x.strip() for x in (behalf or "").split(";") if x.strip()), 0, 0).describe()
+    if sig is not None and sig.signer == signer:
+        quote = d.text[sig.start:sig.end].strip()
+    else:
+        at = d.text.rfind(signer)
+        quote = d.text[max(at - 80, 0):at + len(signer)].strip() if at >= 0 else signer
+    text = f"{who} ký {_title(d)}. [1]"
+    return Answer(q.text, text, False, [Citation(d.source, _title(d), "Chữ ký", quote, d.province, None)], coverage=1.0)
 
 
 def _header_line(d: Document, pattern: str) -> str | None:
@@ -120,8 +131,7 @@ def answer_document_fact(ctx: AnswerContext, q: Question) -> Answer | None:
             return None
         d = match.doc
         if q.asked == "person":
-            sig = parse_signature(d.text)
-            return _signer_answer(q, d, sig) if sig else None
+            return _signer_answer(q, d)
         if q.asked == "date":
             return _date_answer(q, d)
         return _issuer_answer(q, d)
