@@ -25,10 +25,12 @@ import re
 import subprocess
 import sys
 import tempfile
+import time
 import unicodedata
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 LIST_ASKED = {"duties", "tasks", "list", "summary"}
 
 
@@ -59,7 +61,42 @@ def judge(item: dict, ans: dict) -> str:
     return ""
 
 
-def run_questions(cchc: str, questions: list[str]) -> list[dict]:
+def parse_stats(home: str, labelled: Path) -> dict[str, object]:
+    """Per-slot precision and recall of the question parser on the labelled set, and its speed."""
+    os.environ["CCHC_HOME"] = home
+    from core.settings import load_settings
+    from knowledge.answers.question import parse
+    from knowledge.service import Knowledge
+    from knowledge.store.agencies import load_registry
+
+    kn = Knowledge(load_settings())
+    reg = load_registry(kn.db)
+    rows = load(labelled)
+    slots = ("asked", "agency", "index", "year", "province")
+    tally = {s: [0, 0, 0] for s in slots}
+    t0 = time.perf_counter()
+    parsed = [parse(r["q"], reg) for r in rows]
+    per_ms = (time.perf_counter() - t0) * 1000 / len(rows)
+    for row, q in zip(rows, parsed, strict=True):
+        want = dict(row)
+        if "agency" in want:
+            a = reg.resolve(want["agency"])
+            want["agency"] = a.id if a else -1
+        if "year" in want:
+            want["year"] = int(want["year"])
+        got = {"asked": q.asked, "agency": q.agency_ids[0] if q.agency_ids else None, "index": q.index,
+               "year": q.year, "province": q.province}
+        for s in slots:
+            tally[s][1] += got[s] is not None
+            tally[s][2] += want.get(s) is not None
+            tally[s][0] += got[s] is not None and got[s] == want.get(s)
+    kn.close()
+    return {"n": len(rows), "ms_per_parse": round(per_ms, 3),
+            "precision": {s: round(c / max(p, 1), 3) for s, (c, p, _e) in tally.items()},
+            "recall": {s: round(c / max(e, 1), 3) for s, (c, _p, e) in tally.items()}}
+
+
+def run_questions(cchc: str, questions: list[str], labelled: Path | None = None) -> tuple[list[dict], dict[str, object]]:
     with tempfile.TemporaryDirectory() as home:
         env = dict(os.environ, CCHC_HOME=home, CCHC_LOG_LEVEL="WARNING")
         subprocess.run([cchc, "ingest", str(ROOT / "data" / "corpus"), "--json"], env=env, check=True, capture_output=True)
@@ -69,9 +106,10 @@ def run_questions(cchc: str, questions: list[str]) -> list[dict]:
         qfile.write_text("\n".join(questions) + "\n", encoding="utf-8")
         out = subprocess.run([cchc, "ask", "--file", str(qfile), "--json"], env=env, check=True,
                              capture_output=True, text=True).stdout
+        stats = parse_stats(home, labelled) if labelled else {}
     answers = [json.loads(line) for line in out.splitlines() if line.strip()]
     assert len(answers) == len(questions), (len(answers), len(questions))
-    return answers
+    return answers, stats
 
 
 def load(path: Path) -> list[dict]:
@@ -82,13 +120,14 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--qa", default=str(ROOT / "tests" / "data" / "qa_public.jsonl"))
     ap.add_argument("--consistency", default=str(ROOT / "tests" / "data" / "qa_consistency.jsonl"))
+    ap.add_argument("--parse", default=str(ROOT / "tests" / "data" / "question_parse.jsonl"))
     ap.add_argument("--split", choices=["tune", "heldout"], help="only print failures of this half")
     ap.add_argument("--cchc", default=str(ROOT / ".venv" / "bin" / "cchc"))
     ap.add_argument("--verbose", action="store_true")
     args = ap.parse_args()
     items = load(Path(args.qa))
     cons = load(Path(args.consistency))
-    answers = run_questions(args.cchc, [i["q"] for i in items] + [c["q"] for c in cons])
+    answers, parser = run_questions(args.cchc, [i["q"] for i in items] + [c["q"] for c in cons], Path(args.parse))
     qa_answers, cons_answers = answers[: len(items)], answers[len(items):]
     halves: dict[str, list[int]] = {}
     kinds: dict[str, list[int]] = {}
@@ -122,6 +161,7 @@ def main() -> int:
         "by_kind": {k: f"{v[0]}/{v[1]}" for k, v in sorted(kinds.items())},
         "consistency": f"{consistent}/{len(groups)}",
         "ask_took_ms_p95": round(p95, 2),
+        "parser": parser,
     }, ensure_ascii=False, indent=1))
     return 0
 
