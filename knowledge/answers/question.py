@@ -13,9 +13,8 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import date
-from typing import Protocol
 
-from core.agencies import fold_aligned
+from core.agencies import Registry, fold_aligned
 from core.indices import INDICES
 
 logger = logging.getLogger(__name__)
@@ -23,14 +22,6 @@ logger = logging.getLogger(__name__)
 # What a question can ask for.
 ASKED = ("rank", "points", "change", "percent", "count", "amount", "date", "deadline", "agency", "person",
          "duties", "tasks", "number", "summary", "explain", "list", "what")
-
-
-class AgencyMatcher(Protocol):
-    """The part of ``core.agencies.Registry`` the parser uses."""
-
-    def mentions(self, text: str) -> list[object]: ...
-
-    def get(self, agency_id: int) -> object: ...
 
 
 @dataclass(frozen=True)
@@ -201,7 +192,7 @@ def _dates(f: str) -> tuple[tuple[date, ...], str | None]:
     return tuple(out), rel
 
 
-def _agencies(text: str, expanded: str, registry: AgencyMatcher | None) -> tuple[tuple[str, ...], tuple[int, ...]]:
+def _agencies(text: str, expanded: str, registry: Registry | None) -> tuple[tuple[str, ...], tuple[int, ...]]:
     if registry is None:
         return (), ()
     names: list[str] = []
@@ -210,33 +201,31 @@ def _agencies(text: str, expanded: str, registry: AgencyMatcher | None) -> tuple
     expanded = _BARE_DEPT.sub(lambda m: "so " + m.group(1), _NUMBER_LIKE.sub(" ", expanded))
     for probe in (text, expanded):
         for m in registry.mentions(probe):
-            aid = int(m.agency_id)
-            if aid not in ids:
-                ids.append(aid)
-                names.append(str(registry.get(aid).name))
+            if m.agency_id not in ids:
+                ids.append(m.agency_id)
+                names.append(registry.get(m.agency_id).name)
         if ids:
             break
     if not ids:
-        aid = _typed_department(expanded, registry)
-        if aid is not None:
-            ids.append(aid)
-            names.append(str(registry.get(aid).name))
+        typed = _typed_department(expanded, registry)
+        if typed is not None:
+            ids.append(typed)
+            names.append(registry.get(typed).name)
     return tuple(names), tuple(ids)
 
 
 _TYPED_SO = re.compile(r"\bso ((?:\w+ ){1,5}?)(?=(?:lam|co|phai|can|duoc|chiu|trong|theo|o|tai)\b)")
 
 
-def _typed_department(expanded: str, registry: AgencyMatcher) -> int | None:
+def _typed_department(expanded: str, registry: Registry) -> int | None:
     """"so khoa hoc cong nghe" typed without "va": matched against names with "va" dropped."""
     m = _TYPED_SO.search(expanded)
-    by_norm = getattr(registry, "by_norm", None)
-    if m is None or not isinstance(by_norm, dict):
+    if m is None:
         return None
     want = ("so " + m.group(1)).replace(" va ", " ").strip()
-    for norm, aid in by_norm.items():
+    for norm, aid in registry.by_norm.items():
         if norm.replace(" va ", " ") == want:
-            return int(aid)
+            return aid
     return None
 
 
@@ -265,7 +254,7 @@ def _province(text: str, f: str) -> str | None:
     return None
 
 
-def parse(text: str, registry: AgencyMatcher | None = None) -> Question:
+def parse(text: str, registry: Registry | None = None) -> Question:
     """The typed reading of a question (deterministic; no I/O)."""
     raw = " ".join(text.split())
     folded = re.sub(r"\s+", " ", fold_aligned(raw)).strip()

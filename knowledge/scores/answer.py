@@ -168,7 +168,8 @@ def answer_summary(db: Database, q: Question, *, home_province: str) -> Answer:
         titles = document_titles(s, {r.document_id for r in shown if r.document_id})
         where = "" if province_key(prov) == province_key(home_province) else f" của tỉnh {prov}"
         head = (f"Kết quả các chỉ số{where} qua các năm:" if every_year else f"Kết quả các chỉ số năm {year}{where}:")
-        lines, cites = [head], []
+        lines = [head]
+        cites: list[Citation] = []
         for r in shown:
             line = f"• {_summary_line(r, every_year)} [{len(cites) + 1}]"
             if len("\n".join(lines)) + len(line) > 680:
