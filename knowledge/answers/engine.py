@@ -64,17 +64,8 @@ def answerer(name: str, claim: Claim) -> Callable[[Answerer], Answerer]:
 
 
 def registered() -> list[Registered]:
-    _load_builtins()
+    """The registered answerers (``knowledge.answerers`` imports the built-in ones)."""
     return list(_ANSWERERS.values())
-
-
-def _load_builtins() -> None:
-    """Import the built-in answerers (each registers itself on import)."""
-    from knowledge.answers import documents as _documents  # noqa: F401
-    from knowledge.answers import duties as _duties  # noqa: F401
-    from knowledge.answers import passages  # noqa: F401
-    from knowledge.scores import answer as _scores  # noqa: F401
-    from knowledge.tasks import answer as _tasks  # noqa: F401
 
 
 def understand(ctx: AnswerContext, question: str) -> Question:
