@@ -130,9 +130,15 @@ def _units(text: str) -> list[Span]:
 
 
 def _is_heading_line(sentence: str, section: str) -> bool:
-    """The section's own heading line ("2.6. Cải cách tài chính công") is a label, not an answer."""
-    last = section.split(" > ")[-1].strip()
-    return len(sentence) <= len(last) + 2 and squash_ws(sentence).rstrip(":") == squash_ws(last).rstrip(":")
+    """A heading of the section path ("2.6. Cải cách tài chính công", or the bare "Mục tiêu chung")
+    is a label, not an answer."""
+    sent = squash_ws(sentence).rstrip(":. ")
+    for part in section.split(" > "):
+        part = squash_ws(part).rstrip(":. ")
+        bare = re.sub(r"^(?:[IVX]+|\d+(?:\.\d+)*|[a-zđ])[.)]\s*", "", part)
+        if sent and sent in (part, bare):
+            return True
+    return False
 
 
 @dataclass(frozen=True)
@@ -194,7 +200,9 @@ def compose(
     if not answering:
         logger.debug("refused: best evidence %.3f, none holds the asked %s", best_ev, q.asked)
         return _refusal(q_text, t0, _no_evidence(policy, q, scored), "evidence")
-    chosen = _choose(scored, answering[0], max_sentences, policy)
+    # The answer comes first: the sentence that holds most of what was asked, then the better ranked.
+    first = max(answering, key=lambda x: (round(x.evidence, 1), x.score))
+    chosen = _choose(scored, first, max_sentences, policy)
     text, cites = _render(chosen, q)
     province = chosen[0].hit.passage.province
     if province and home_province and province != home_province:
