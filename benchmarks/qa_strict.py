@@ -152,6 +152,10 @@ def main() -> int:
         head = "" if ans["refused"] else norm(ans["answer"])[:300]
         groups.setdefault(c["group"], []).append(all(any(norm(s) in head for s in g) for g in c["must"]))
     consistent = sum(all(v) for v in groups.values())
+    for c, ans in zip(cons, cons_answers, strict=True):
+        if not all(groups[c["group"]]) and (args.verbose or args.split is None):
+            ok = all(any(norm(s) in ("" if ans["refused"] else norm(ans["answer"])[:300]) for s in g) for g in c["must"])
+            print(f"INCONSISTENT {c['group']} {'ok ' if ok else 'BAD'} {c['q']}  ->  {ans['answer'][:160]!r}")
     took = sorted(a.get("took_ms", 0.0) for a in answers)
     p95 = took[int(0.95 * (len(took) - 1))] if took else 0.0
     print(json.dumps({

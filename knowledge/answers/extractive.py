@@ -249,10 +249,10 @@ def doc_reference(q: Question, passages: list[PassageRecord]) -> tuple[str, set[
     """The question without the words by which it names a document ("trong kế hoạch CCHC 6 tháng cuối
     năm 2025"), and the documents those words fit (most of them in the title). When no document fits,
     the question is returned whole."""
-    m = _DOC_PHRASE.search(q.folded)
-    if m is None:
+    span = _doc_span(q)
+    if span is None:
         return q.folded, set()
-    words = {t for t in analyze(m.group(0)).funi if t not in QUESTION_STOP}
+    words = {t for t in analyze(q.folded[span[0]:span[1]]).funi if t not in QUESTION_STOP}
     if len(words) < 2:
         return q.folded, set()
     docs: dict[int, set[str]] = {}
@@ -260,7 +260,26 @@ def doc_reference(q: Question, passages: list[PassageRecord]) -> tuple[str, set[
         if p.document_id not in docs:
             docs[p.document_id] = _doc_words(p)
     fits = {d for d, w in docs.items() if len(words & w) >= 0.7 * len(words)}
-    return (q.folded[: m.start()] + " " + q.folded[m.end():], fits) if fits else (q.folded, set())
+    return (q.folded[: span[0]] + " " + q.folded[span[1]:], fits) if fits else (q.folded, set())
+
+
+_YEAR_END = re.compile(r"(?:19|20)\d\d(?:\s*-\s*(?:19|20)\d\d)?")
+
+
+def _doc_span(q: Question) -> tuple[int, int] | None:
+    """Where the question names a document: its kind and title words up to the year or period that
+    ends them ("kế hoạch CCHC 6 tháng cuối năm 2025"), or a period alone ("6 tháng cuối 2025")."""
+    m = _DOC_PHRASE.search(q.folded)
+    if m is not None:
+        years = list(_YEAR_END.finditer(m.group(0)))
+        if years:
+            return m.start(), m.start() + years[-1].end()
+        words = list(re.finditer(r"\S+", m.group(0)))
+        return m.start(), m.start() + words[min(len(words), 5) - 1].end()
+    if q.period and q.period in q.folded:
+        i = q.folded.index(q.period)
+        return i, i + len(q.period)
+    return None
 
 
 _ASKING_WORDS: dict[str, frozenset[str]] = {

@@ -30,8 +30,14 @@ logger = logging.getLogger(__name__)
 _SCORE_ASKED = ("rank", "points", "change")
 
 
+_TARGET = re.compile(r"\b(?:muc tieu|phan dau|chi tieu|dat muc tieu|ke hoach dat)\b")
+
+
 def _claim_index(q: Question) -> float:
-    return 0.9 if q.asked in _SCORE_ASKED and len(set(q.indices)) == 1 else 0.0
+    """Rank, points and change questions about one index; a plan's target for it is the documents' to say."""
+    if q.asked not in _SCORE_ASKED or len(set(q.indices)) != 1 or _TARGET.search(q.folded):
+        return 0.0
+    return 0.9
 
 
 def _claim_summary(q: Question) -> float:
