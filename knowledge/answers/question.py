@@ -192,6 +192,10 @@ def _dates(f: str) -> tuple[tuple[date, ...], str | None]:
     return tuple(out), rel
 
 
+# A registered name right after these words is part of another body's name.
+_OWNED_BY = re.compile(r"\b(?:dang uy|chi bo|dang doan|ban can su|to chuc dang|cong doan|doan thanh nien)\s*$")
+
+
 def _agencies(text: str, expanded: str, registry: Registry | None) -> tuple[tuple[str, ...], tuple[int, ...]]:
     if registry is None:
         return (), ()
@@ -201,6 +205,8 @@ def _agencies(text: str, expanded: str, registry: Registry | None) -> tuple[tupl
     expanded = _BARE_DEPT.sub(lambda m: "so " + m.group(1), _NUMBER_LIKE.sub(" ", expanded))
     for probe in (text, expanded):
         for m in registry.mentions(probe):
+            if _OWNED_BY.search(fold_aligned(probe[: m.start])):
+                continue  # "Đảng ủy Hội đồng nhân dân tỉnh" is not the HĐND itself
             if m.agency_id not in ids:
                 ids.append(m.agency_id)
                 names.append(registry.get(m.agency_id).name)
