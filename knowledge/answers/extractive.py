@@ -195,13 +195,15 @@ def compose(
     if not hits and filters.year is not None:
         return _refusal(q_text, t0, policy.no_year_match.format(year=filters.year), "year")
     scored = _score(retriever, q, q_text, hits, named, filters, agency_ids)
+    doc_ids = doc_reference(q, [h.passage for h in hits])[1]
     best_ev = max((x.evidence for x in scored), default=0.0)
     answering = [x for x in scored if x.slot and x.evidence >= policy.min_coverage]
     if not answering:
         logger.debug("refused: best evidence %.3f, none holds the asked %s", best_ev, q.asked)
         return _refusal(q_text, t0, _no_evidence(policy, q, scored), "evidence")
     # The answer comes first: the sentence that holds most of what was asked, then the better ranked.
-    first = max(answering, key=lambda x: (round(x.evidence, 1), x.score))
+    # When the question names a document, that document answers if it can.
+    first = max(answering, key=lambda x: (x.hit.passage.document_id in doc_ids, round(x.evidence, 1), x.score))
     chosen = _choose(scored, first, max_sentences, policy)
     text, cites = _render(chosen, q)
     province = chosen[0].hit.passage.province
