@@ -137,21 +137,29 @@ def topic_words(q: Question, reg: Registry) -> set[str]:
     if q.period:
         f = f.replace(q.period, " ")
     words = {w for w in re.findall(r"[a-z]+", f) if w not in _TOPIC_STOP and len(w) > 1}
-    named = " ".join([*q.agencies, q.province or ""])
+    named = " ".join([*q.agencies, q.province or "", *q.indices, "par index sipas papi"])
     return words - set(re.findall(r"[a-z]+", fold_aligned(named)))
 
 
 def narrow(sections: list[Section], topic: set[str]) -> list[Section] | None:
-    """Only the items about the topic (in their text or subsection heading); None when none is."""
+    """Only the items about the topic: those under a subsection heading that names it, else those whose
+    text does; None when none is."""
     if not topic:
         return sections
-    out = []
-    for s in sections:
-        keep = tuple(p for p in s.passages
-                     if len(topic & set(re.findall(r"[a-z]+", fold_aligned(p.section + " " + p.text)))) >= 0.6 * len(topic))
-        if keep:
-            out.append(Section(s.document, s.source, s.doc_date, s.province, s.heading, keep))
-    return out or None
+
+    def words(text: str) -> set[str]:
+        return set(re.findall(r"[a-z]+", fold_aligned(text)))
+
+    for with_text in (False, True):
+        out = []
+        for s in sections:
+            keep = tuple(p for p in s.passages
+                         if len(topic & words(p.section + (" " + p.text if with_text else ""))) >= 0.6 * len(topic))
+            if keep:
+                out.append(Section(s.document, s.source, s.doc_date, s.province, s.heading, keep))
+        if out:
+            return out
+    return None
 
 
 def item_line(p: PassageRecord) -> tuple[str, str]:
