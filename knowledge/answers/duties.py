@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from core.agencies import Registry, fold_aligned
 from core.text import squash_ws
 from knowledge.answers.engine import AnswerContext, answerer
-from knowledge.answers.question import Question
+from knowledge.answers.question import Question, expand_shorthand
 from knowledge.answers.types import Answer, Citation
 from knowledge.search.retriever import agency_heading
 from knowledge.store.agencies import load_registry
@@ -128,6 +128,32 @@ _PURPOSE = re.compile(r"\bde (?:nang cao|khac phuc|cai thien|thuc hien)\b.*$")
 _TOPIC_STOP = frozenset(["so", "ban", "nganh", "phai", "lam", "gi", "can", "co", "nhiem", "vu", "trach", "nhiem", "duoc", "giao", "theo", "trong", "ve", "cua", "cac", "nhung", "noi", "dung", "tinh", "thuc", "hien", "viec", "gi", "nao", "va", "de", "chiu"])
 
 
+def purpose_documents(q: Question, sections: list[Section], anywhere: list[Section],
+                      passages: list[PassageRecord]) -> list[Section]:
+    """"... để khắc phục hạn chế về chỉ số CCHC": when another document is about that purpose (its title
+    says so) and has a section for the body, its sections answer instead (even another province's)."""
+    m = _PURPOSE.search(q.folded)
+    if m is None:
+        return sections
+    want = {w for w in re.findall(r"[a-z]+", expand_shorthand(m.group(0))) if w not in _TOPIC_STOP}
+    if len(want) < 3:
+        return sections
+    titles: dict[str, set[str]] = {}
+    for p in passages:
+        if p.document not in titles:
+            head = fold_aligned(p.context.split(" / ")[0] + " " + p.document)
+            titles[p.document] = set(re.findall(r"[a-z]+", expand_shorthand(head)))
+
+    def cover(doc: str) -> float:
+        return len(want & titles.get(doc, set())) / len(want)
+
+    best = max(anywhere, key=lambda s: cover(s.document), default=None)
+    current = max((cover(s.document) for s in sections), default=0.0)
+    if best is None or cover(best.document) < 0.6 or cover(best.document) < current + 0.2:
+        return sections
+    return [s for s in anywhere if s.document == best.document]
+
+
 def topic_words(q: Question, reg: Registry) -> set[str]:
     """What the question asks the duties about, beyond the body and the document ("về kiểm soát TTHC")."""
     f = _PURPOSE.sub("", q.folded)
@@ -162,19 +188,24 @@ def narrow(sections: list[Section], topic: set[str]) -> list[Section] | None:
     return None
 
 
-def item_line(p: PassageRecord) -> tuple[str, str]:
+def item_line(p: PassageRecord, room: int = ITEM_CHARS, heading: str = "") -> tuple[str, str]:
     """(shown line, quote): the item's marker and its first (task) sentence. The quote is an exact
-    slice of the passage; a long sentence is shown with its middle elided (its head and its object)."""
+    slice of the passage (without the body's own heading when the section has no sub-items); a sentence
+    longer than ``room`` is shown with its middle elided (its head and its object)."""
     raw = p.text
     m = _MARKER_RE.match(raw)
     marker = m.group(0).strip() if m else ""
     start = m.end() if m else 0
+    if heading and raw[start:].lstrip().startswith(heading):
+        start = raw.index(heading, start) + len(heading)
+        start += len(raw[start:]) - len(raw[start:].lstrip(" :\n"))
+        marker = ""
     end_m = _SENTENCE_END.search(raw, start)
     quote = raw[start:end_m.end()] if end_m else raw[start:]
     shown = squash_ws(quote)
-    if len(shown) > ITEM_CHARS:
-        head = shown[: ITEM_CHARS // 2].rsplit(" ", 1)[0]
-        tail = shown[-(ITEM_CHARS // 2):].split(" ", 1)[-1]
+    if len(shown) > room:
+        head = shown[: room // 2].rsplit(" ", 1)[0]
+        tail = shown[-(room // 2):].split(" ", 1)[-1]
         shown = f"{head} … {tail}"
     return (f"{marker} {shown}".strip(), quote)
 
@@ -188,11 +219,12 @@ def compose_duties(q: Question, sections: list[Section], agency: str) -> Answer:
     lines = [head]
     cites: list[Citation] = []
     shown = 0
+    room = 450 if total == 1 else ITEM_CHARS  # a single duty is shown whole
     for s in sections:
         if docs > 1:
             lines.append(f"{s.document} ({count_words(len(s.passages))} nhiệm vụ):")
         for p in s.passages:
-            line, quote = item_line(p)
+            line, quote = item_line(p, room, s.heading)
             cand = f"{line} [{len(cites) + 1}]"
             if len("\n".join(lines)) + len(cand) + 60 > MAX_CHARS:
                 break
@@ -215,6 +247,7 @@ def answer_duties(ctx: AnswerContext, q: Question) -> Answer | None:
         sections = [s for s in sections_of(retriever.passages, reg, q, "") if s.province != home]
     if not sections:
         return None  # no section headed by this body: the passage answerer looks for sentences naming it
+    sections = purpose_documents(q, sections, sections_of(retriever.passages, reg, q, ""), retriever.passages)
     narrowed = narrow(sections, topic_words(q, reg))
     if narrowed is None:
         return None  # the body's sections do not speak of the topic asked: the passages may

@@ -167,6 +167,11 @@ _BARE_DEPT = re.compile(r"^(khoa hoc va cong nghe|giao duc va dao tao|ke hoach v
                         r"thong tin va truyen thong|noi vu|tu phap|tai chinh|y te)\b(?= (?:co|phai|can|lam|duoc|chiu)\b)")
 
 
+def expand_shorthand(folded: str) -> str:
+    """Folded text with typed abbreviations spelled out ("snv" -> "so noi vu", "cchc" -> ...)."""
+    return _expand(folded)
+
+
 def _expand(folded: str) -> str:
     s = folded
     for rx, rep in _SHORTHAND_RE:
