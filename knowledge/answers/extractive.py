@@ -26,13 +26,13 @@ from core.text import (
     split_sentences,
     squash_ws,
 )
-from knowledge.answers.evidence import canonical, holds_slot, names_role_holder, slot_position, years_in
+from knowledge.answers.evidence import canonical, holds_slot, names_role_holder, slot_position
 from knowledge.answers.policy import RefusalPolicy
 from knowledge.answers.question import Question, parse
+from knowledge.answers.scope import ASKING_WORDS, doc_reference, in_scope
 from knowledge.answers.types import Answer, Citation, EvidencePassage
 from knowledge.search.lexical import LexicalIndex
 from knowledge.search.retriever import Filters, Hit, Retriever, agency_heading, question_filters
-from knowledge.store.documents import PassageRecord
 
 logger = logging.getLogger(__name__)
 
@@ -238,81 +238,7 @@ def _hits(retriever: Retriever, q: str, filters: Filters, passages: int) -> tupl
     return hits, agency_ids
 
 
-_DOC_PHRASE = re.compile(r"\b(ke hoach|ket luan|cong van|thong bao|bao cao|de an|chuong trinh)\b((?: (?!(?:duoc|phai|co|la|lam|"
-                         r"dat|gom|giao|de nghi|ky|ban hanh|quy dinh|yeu cau)\b)[\w&-]+){0,9})")
 _ROLE_RE = re.compile(r"\bai la (.+?)\s*\??$")
-
-
-def _doc_words(p: PassageRecord) -> set[str]:
-    return set(analyze(fold(p.document + " " + p.context.split(" / ")[0] + " " + re.sub(r"[-_.]", " ", p.source))).funi)
-
-
-def doc_reference(q: Question, passages: list[PassageRecord]) -> tuple[str, set[int]]:
-    """The question without the words by which it names a document ("trong kế hoạch CCHC 6 tháng cuối
-    năm 2025"), and the documents those words fit (most of them in the title). When no document fits,
-    the question is returned whole."""
-    span = _doc_span(q)
-    if span is None:
-        return q.folded, set()
-    words = {t for t in analyze(q.folded[span[0]:span[1]]).funi if t not in QUESTION_STOP}
-    if len(words) < 2:
-        return q.folded, set()
-    docs: dict[int, set[str]] = {}
-    for p in passages:
-        if p.document_id not in docs:
-            docs[p.document_id] = _doc_words(p)
-    fits = {d for d, w in docs.items() if len(words & w) >= 0.7 * len(words)}
-    return (q.folded[: span[0]] + " " + q.folded[span[1]:], fits) if fits else (q.folded, set())
-
-
-_YEAR_END = re.compile(r"(?:19|20)\d\d(?:\s*-\s*(?:19|20)\d\d)?")
-
-
-def _doc_span(q: Question) -> tuple[int, int] | None:
-    """Where the question names a document: its kind and title words up to the year or period that
-    ends them ("kế hoạch CCHC 6 tháng cuối năm 2025"), or a period alone ("6 tháng cuối 2025")."""
-    m = _DOC_PHRASE.search(q.folded)
-    if m is not None:
-        years = list(_YEAR_END.finditer(m.group(0)))
-        if years:
-            return m.start(), m.start() + years[-1].end()
-        words = list(re.finditer(r"\S+", m.group(0)))
-        return m.start(), m.start() + words[min(len(words), 5) - 1].end()
-    if q.period and q.period in q.folded:
-        i = q.folded.index(q.period)
-        return i, i + len(q.period)
-    return None
-
-
-_ASKING_WORDS: dict[str, frozenset[str]] = {
-    k: frozenset(v.split()) for k, v in {
-        "deadline": "han thoi chot truoc ngay nao khi xong", "date": "ngay nao khi thoi gian bao gio luc",
-        "rank": "xep thu hang dung may vi tri", "percent": "ty le phan tram", "agency": "co quan nao ai don vi",
-        "person": "ai nguoi", "count": "so luong", "points": "diem", "change": "tang giam bac thay doi",
-    }.items()
-}
-
-
-def _period_ok(q: Question, doc: str) -> bool:
-    """"6 tháng đầu năm" is not "6 tháng cuối năm": a document of the other half does not answer."""
-    if not q.period or "6 thang" not in q.period:
-        return True
-    d = fold(doc)
-    other = "6 thang cuoi" if "dau" in q.period else "6 thang dau"
-    return other not in d
-
-
-def _in_scope(q: Question, sent: str, section: str, doc: str) -> bool:
-    """A sentence speaks of the asked year when it, its section or its document names it (or names no year)."""
-    if not _period_ok(q, doc):
-        return False
-    if not q.years:
-        return True
-    said = years_in(sent)
-    if not said:
-        return True
-    around = years_in(section) | years_in(doc)
-    return bool(set(q.years) & (said | around))
 
 
 def _score(retriever: Retriever, q: Question, q_text: str, hits: list[Hit], named: set[str], filters: Filters,
@@ -320,7 +246,7 @@ def _score(retriever: Retriever, q: Question, q_text: str, hits: list[Hit], name
     # Words that only name the document identify it, and words that ask ("hạn", "xếp thứ") are
     # checked by the slot: neither is evidence of the content.
     content, doc_ids = doc_reference(q, [h.passage for h in hits])
-    asking = _ASKING_WORDS.get(q.asked, frozenset())
+    asking = ASKING_WORDS.get(q.asked, frozenset())
     weights = {t: _idf(retriever.index, t) for t in _content_tokens(content) if t not in asking}
     # The province and year are enforced by the filters; sentences need not repeat them.
     for name in named:
@@ -352,7 +278,7 @@ def _score(retriever: Retriever, q: Question, q_text: str, hits: list[Hit], name
             cov = _coverage(weights, set(s_an.funi) | near_uni, far_uni)
             bi = _bigram_cover(q_bi, set(s_an.fbi) | near_bi, far_bi)
             num = 0.3 * sum(_has_number(sent, n) for n in q_nums) / len(q_nums) if q_nums else 0.0
-            slot = holds_slot(q.asked, sent, agency or "", q.counted) and _in_scope(q, sent, p.section, whole)
+            slot = holds_slot(q.asked, sent, agency or "", q.counted) and in_scope(q, sent, p.section, whole)
             if slot and role:
                 slot = names_role_holder(role, sent)
             if slot and q.asked == "duties" and agency_keys:
