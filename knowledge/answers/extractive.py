@@ -327,8 +327,10 @@ def clause_holding(sentence: str, pos: int) -> str:
     start = sentence.rfind(";", 0, pos) + 1
     end = sentence.find(";", pos)
     end = len(sentence) if end < 0 else end + 1
+    if pos - start > 150:  # begin at a comma (else a word) shortly before the asked fact
+        comma = sentence.rfind(", ", start, pos - 40)
+        start = comma + 2 if comma > pos - 150 else sentence.rfind(" ", 0, max(pos - 100, 0)) + 1
     if end - start > _HEAD_ROOM:
-        start = max(start, sentence.rfind(" ", 0, max(pos - 120, 0)) + 1)
         end = min(end, pos + 120)
     clause = squash_ws(sentence[start:end])
     return ("… " if start > 0 else "") + clause + (" …" if end < len(sentence) else "")
@@ -340,9 +342,9 @@ def _render(chosen: list[Scored], q: Question) -> tuple[str, list[Citation]]:
     for n, x in enumerate(chosen, 1):
         p = x.hit.passage
         sent = squash_ws(x.sentence)
-        if n == 1 and len(sent) > _HEAD_ROOM:
+        if n == 1 and len(sent) > _HEAD_ROOM - 40:
             pos = slot_position(q.asked, x.sentence, q.counted)
-            if pos is not None and pos > _HEAD_ROOM - 80:
+            if pos is not None and pos > _HEAD_ROOM - 110:  # room for a province line and the agency
                 sent = clause_holding(x.sentence, pos)
         agency = agency_heading(p.section)
         shown = sent
