@@ -16,6 +16,7 @@ import yaml
 
 from core.errors import IngestError
 from core.text import fold, nfc
+from ingest.signature import parse_signature
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +58,8 @@ class DocMeta:
     signer: str | None = None
     province: str | None = None
     title: str | None = None
+    signer_title: str | None = None  # "Phó Chủ tịch"
+    signed_for: str | None = None  # "Thay mặt Ủy ban nhân dân; Ký thay Chủ tịch"
 
     def display(self) -> str:
         """Human title: type, number, date ("Kế hoạch số 192/KH-UBND ngày 17/12/2024")."""
@@ -141,8 +144,12 @@ def extract(text: str, footer: str = "", filename: str = "") -> DocMeta:
             counts[name] = n
     if counts:
         meta.province = max(counts, key=lambda k: counts[k])
-    # Signer: the last short line of the footer that looks like a person's name.
-    for line in reversed([ln.strip() for ln in footer.split("\n") if ln.strip()]):
+    # Signer: the signature block (title, on behalf of whom); else the last short name-like line.
+    sig = parse_signature(footer) if footer else None
+    if sig is not None:
+        meta.signer, meta.signer_title = sig.signer, sig.title
+        meta.signed_for = "; ".join(sig.on_behalf) or None
+    for line in reversed([ln.strip() for ln in footer.split("\n") if ln.strip()] if sig is None else []):
         words = line.split()
         if 2 <= len(words) <= 5 and all(w[:1].isupper() for w in words) and not line.isupper() and not line.startswith("-"):
             meta.signer = line

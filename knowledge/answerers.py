@@ -8,7 +8,11 @@ from __future__ import annotations
 
 import logging
 
-from knowledge.answers import passages  # noqa: F401
+from knowledge.answers import documents as document_facts  # noqa: F401
+from knowledge.answers import (
+    duties,  # noqa: F401
+    passages,  # noqa: F401
+)
 from knowledge.scores import answer as score_answers  # noqa: F401
 from knowledge.scores import refresh as score_facts  # noqa: F401
 from knowledge.tasks import answer as task_answers  # noqa: F401

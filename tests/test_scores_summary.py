@@ -154,14 +154,31 @@ def test_answers_from_structured_results(knowledge: Any, q: str, must: list[str]
     [
         "Lĩnh vực cải cách tài chính công năm 2022 đạt bao nhiêu điểm và xếp thứ mấy?",  # Hải Dương only
         "Chỉ số hài lòng về tiếp cận dịch vụ đạt bao nhiêu điểm?",  # no Hưng Yên component
-        "Chỉ số PAPI năm 2015 của tỉnh Hưng Yên đứng thứ mấy?",  # no such year
         "Sở Nội vụ phải làm gì để nâng cao PAR INDEX?",  # not a rank question
-        "PCI của Hưng Yên xếp thứ mấy?",  # no PCI result
-        "Chỉ số PAR INDEX của tỉnh Hà Nội xếp thứ mấy?",  # a province without results
     ],
 )
 def test_not_answered_from_structure(knowledge: Any, q: str) -> None:
     assert answer_score_question(knowledge.db, q, home_province=HY) is None
+
+
+@pytest.mark.parametrize(
+    ("q", "says"),
+    [
+        ("Chỉ số PAPI năm 2015 của tỉnh Hưng Yên đứng thứ mấy?", ["2015", "2022", "2024"]),  # the years it has
+        ("PCI của Hưng Yên xếp thứ mấy?", ["PCI", "không nêu"]),  # no PCI result
+        ("Chỉ số PAR INDEX của tỉnh Hà Nội xếp thứ mấy?", ["Hà Nội", "không nêu"]),  # a province without results
+    ],
+)
+def test_refused_from_structure_with_what_it_has(knowledge: Any, q: str, says: list[str]) -> None:
+    ans = answer_score_question(knowledge.db, q, home_province=HY)
+    assert ans is not None and ans.refused and not ans.citations
+    for s in says:
+        assert s in ans.text
+
+
+def test_points_asked_when_only_rank_known(knowledge: Any) -> None:
+    ans = knowledge.ask("Điểm PAR INDEX 2024 của Hưng Yên là bao nhiêu?")
+    assert not ans.refused and "14/63" in ans.text[:300] and "không nêu điểm" in ans.text
 
 
 def test_knowledge_ask_uses_structured_answer(knowledge: Any) -> None:

@@ -1,19 +1,24 @@
-"""The answer engine: registered answerers, tried in order; the first that answers wins.
+"""The answer engine: parse the question once, let every registered answerer say how well it can
+answer it, and try them best first.
 
-An answerer is a function ``(AnswerContext, question) -> Answer | None``: ``None`` means "not mine".
-Structured answerers (index results, responsibilities) register with a low ``order`` and answer only
-questions their data covers; the passage answerer (extractive, cited sentences) comes last and owns
-the refusal policy. Register a new one with :func:`answerer`; no engine code changes.
+An answerer registers a ``claim(Question) -> float`` (0 = not mine; higher = better placed, e.g. the
+index results for "xếp thứ mấy") and a function ``(AnswerContext, Question) -> Answer | None``;
+``None`` means its data does not hold the answer, and the next best is tried. The passage answerer
+(cited sentences, refusal policy) claims every question weakly and always answers. Register a new
+one with :func:`answerer`; no engine code changes.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from core.settings import Settings
+from knowledge.answers.extractive import check_question, looks_english
 from knowledge.answers.policy import RefusalPolicy
+from knowledge.answers.question import Question, parse
 from knowledge.answers.types import Answer
 from knowledge.search.retriever import Retriever
 from knowledge.store.agencies import load_registry
@@ -34,40 +39,55 @@ class AnswerContext:
         return self.settings.province
 
 
-Answerer = Callable[[AnswerContext, str], Answer | None]
+Claim = Callable[[Question], float]
+Answerer = Callable[[AnswerContext, Question], Answer | None]
 
 
 @dataclass(frozen=True)
 class Registered:
     name: str
-    order: int
+    claim: Claim
     fn: Answerer
 
 
 _ANSWERERS: dict[str, Registered] = {}
 
 
-def answerer(name: str, order: int) -> Callable[[Answerer], Answerer]:
-    """Decorator: register ``fn`` under ``name``; lower ``order`` is tried first."""
+def answerer(name: str, claim: Claim) -> Callable[[Answerer], Answerer]:
+    """Decorator: register ``fn`` under ``name``, tried when ``claim(question)`` is the best > 0."""
 
     def register(fn: Answerer) -> Answerer:
-        _ANSWERERS[name] = Registered(name, order, fn)
+        _ANSWERERS[name] = Registered(name, claim, fn)
         return fn
 
     return register
 
 
 def registered() -> list[Registered]:
-    """The registered answerers, in order (``knowledge.answerers`` imports the built-in ones)."""
-    return sorted(_ANSWERERS.values(), key=lambda r: r.order)
+    """The registered answerers (``knowledge.answerers`` imports the built-in ones)."""
+    return list(_ANSWERERS.values())
+
+
+def understand(ctx: AnswerContext, question: str) -> Question:
+    text = check_question(question, ctx.settings.answer.max_question_chars)
+    return parse(text, load_registry(ctx.db))
 
 
 def ask(ctx: AnswerContext, question: str) -> Answer:
-    for reg in registered():
-        answer = reg.fn(ctx, question)
+    t0 = time.perf_counter()
+    q = understand(ctx, question)
+    if looks_english(q.text):
+        return Answer(q.text, ctx.policy.not_vietnamese, True, [], (time.perf_counter() - t0) * 1000, "english")
+    ranked = sorted(((r.claim(q), n, r) for n, r in enumerate(registered())), key=lambda x: (-x[0], x[1]))
+    for score, _n, reg in ranked:
+        if score <= 0:
+            continue
+        answer = reg.fn(ctx, q)
         if answer is not None:
-            logger.debug("answered by %s", reg.name)
+            logger.debug("answered by %s (claim %.2f, asked %s)", reg.name, score, q.asked)
             answer.answered_by = reg.name
+            answer.question = q.text
+            answer.took_ms = (time.perf_counter() - t0) * 1000
             return with_successor_notes(ctx, answer)
     raise RuntimeError("no answerer answered; the passage answerer must always answer")  # pragma: no cover
 

@@ -18,6 +18,7 @@ NO_EVIDENCE = (
     "Xin lỗi, các tài liệu CCHC hiện có không có thông tin trả lời câu hỏi này. "
     "Hãy hỏi về nhiệm vụ, chỉ tiêu, kết quả các chỉ số (PAR INDEX, SIPAS, PAPI...) trong tài liệu."
 )
+NO_EVIDENCE_CLOSE = "Xin lỗi, các tài liệu CCHC hiện có không nêu đúng điều được hỏi."
 NOT_VIETNAMESE = "Trợ lý chỉ trả lời câu hỏi bằng tiếng Việt về tài liệu CCHC. Vui lòng đặt câu hỏi bằng tiếng Việt."
 UNKNOWN_PROVINCE = "Tài liệu hiện có không có thông tin về tỉnh {province}. Các tỉnh có tài liệu: {known}."
 UNKNOWN_YEAR = "Tài liệu hiện có không có thông tin về năm {year} (các tài liệu nói về các năm {span})."
@@ -33,6 +34,7 @@ class RefusalPolicy:
     min_coverage: float = 0.44
     support_ratio: float = 0.6
     no_evidence: str = NO_EVIDENCE
+    no_evidence_close: str = NO_EVIDENCE_CLOSE
     not_vietnamese: str = NOT_VIETNAMESE
     unknown_province: str = UNKNOWN_PROVINCE
     unknown_year: str = UNKNOWN_YEAR

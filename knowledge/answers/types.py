@@ -22,6 +22,18 @@ class Citation:
         return {"source": self.source, "document": self.document, "section": self.section, "quote": self.quote}
 
 
+@dataclass(frozen=True)
+class EvidencePassage:
+    """A passage an answer was built from (for callers that rephrase or check the answer)."""
+
+    passage_id: int | None
+    source: str
+    document: str
+    section: str
+    text: str
+    province: str | None = None
+
+
 @dataclass
 class Answer:
     question: str
@@ -30,7 +42,8 @@ class Answer:
     citations: list[Citation] = field(default_factory=list)
     took_ms: float = 0.0
     reason: str | None = None  # why it was refused
-    evidence: float = 0.0  # best sentence's question coverage (0..1), compared with the refusal threshold
+    coverage: float = 0.0  # best sentence's question coverage (0..1), compared with the refusal threshold
+    evidence: list[EvidencePassage] = field(default_factory=list)  # the passages the answer was built from
     answered_by: str | None = None  # the registered answerer's name (engine.ask sets it)
     mode: str = "extractive"  # "generated" when a model's answer passed the check (knowledge.answers.llm_stage)
     verified: bool = False

@@ -68,6 +68,8 @@ def replace_document(db: Database, parsed: ParsedDoc) -> tuple[int, str]:
             date=m.date,
             issuer=m.issuer,
             signer=m.signer,
+            signer_title=m.signer_title,
+            signed_for=m.signed_for,
             province=m.province,
             title=m.title,
             text=parsed.text,

@@ -28,6 +28,8 @@ class Document(Base):
     date: Mapped[str | None] = mapped_column(String(10))
     issuer: Mapped[str | None] = mapped_column(String(300))
     signer: Mapped[str | None] = mapped_column(String(200))
+    signer_title: Mapped[str | None] = mapped_column(String(200))
+    signed_for: Mapped[str | None] = mapped_column(String(300))
     province: Mapped[str | None] = mapped_column(String(100))
     title: Mapped[str | None] = mapped_column(Text)
     text: Mapped[str] = mapped_column(Text)
