@@ -133,7 +133,11 @@ def analyze(text: str, *, expand: bool = True) -> Analyzed:
 # Question words that carry no topic ("bao nhiêu", "thế nào", ...), in folded form.
 QUESTION_STOP = frozenset(
     fold_token(w)
-    for w in ["gì", "là", "bao", "nhiêu", "mấy", "nào", "thế", "như", "sao", "không", "có", "được", "những", "các", "của", "và", "với", "cho", "về", "theo", "ở", "tại", "hãy", "cho", "biết", "ai", "đâu", "khi", "nào", "bởi", "vì", "ạ", "nhỉ", "vậy", "thì", "phải"]
+    for w in [
+        "gì", "là", "bao", "nhiêu", "mấy", "nào", "thế", "như", "sao", "không", "có", "được", "những", "các",
+        "của", "và", "với", "cho", "về", "theo", "ở", "tại", "hãy", "cho", "biết", "ai", "đâu", "khi", "nào",
+        "bởi", "vì", "ạ", "nhỉ", "vậy", "thì", "phải",
+    ]
 )
 
 

@@ -69,7 +69,14 @@ _TONED = set("àáảãạăằắẳẵặâầấẩẫậđèéẻẽẹêề
 
 
 _COMMON = frozenset(
-    ["của", "và", "các", "công", "được", "trong", "người", "nhân", "dân", "tỉnh", "hành", "chính", "việt", "năm", "thực", "hiện", "với", "cho", "này", "những", "một", "không", "đã", "theo", "về", "quản", "lý", "cộng", "hòa", "hội", "nghĩa", "độc", "lập", "ủy", "ban", "số", "ngày", "tháng", "có", "là", "đến", "tại", "sở", "nhà", "nước", "cải", "cách", "thủ", "tục", "đơn", "vị", "cơ", "quan", "chỉ", "đạo", "kết", "quả", "nhiệm", "vụ", "trên", "địa", "bàn", "phát", "triển", "kinh", "tế", "xã", "huyện"]
+    [
+        "của", "và", "các", "công", "được", "trong", "người", "nhân", "dân", "tỉnh", "hành", "chính", "việt",
+        "năm", "thực", "hiện", "với", "cho", "này", "những", "một", "không", "đã", "theo", "về", "quản",
+        "lý", "cộng", "hòa", "hội", "nghĩa", "độc", "lập", "ủy", "ban", "số", "ngày", "tháng", "có", "là",
+        "đến", "tại", "sở", "nhà", "nước", "cải", "cách", "thủ", "tục", "đơn", "vị", "cơ", "quan", "chỉ",
+        "đạo", "kết", "quả", "nhiệm", "vụ", "trên", "địa", "bàn", "phát", "triển", "kinh", "tế", "xã",
+        "huyện",
+    ]
 )
 
 

@@ -108,7 +108,7 @@ def provinces_in(text: str) -> set[str]:
     return out
 
 
-def extract(text: str, footer: str = "", filename: str = "") -> DocMeta:
+def extract(text: str, footer: str = "", filename: str = "") -> DocMeta:  # noqa: C901 - header fields in turn
     """Metadata from the repaired text (header at the top, signature in ``footer``)."""
     meta = DocMeta()
     head = text[:1500]

@@ -272,7 +272,9 @@ def _docx_block(block: Any) -> list[str]:
 
 
 class _HtmlText(HTMLParser):
-    BLOCK: ClassVar[set[str]] = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "table", "section", "article", "ul", "ol"}
+    BLOCK: ClassVar[set[str]] = {
+        "p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "table", "section", "article", "ul", "ol",
+    }
     SKIP: ClassVar[set[str]] = {"script", "style", "noscript", "head", "nav", "footer"}
 
     def __init__(self) -> None:

@@ -80,7 +80,7 @@ def _rank_statements(
     return out
 
 
-def _one_rank(  # long: rank, score, change, field, year read in document order
+def _one_rank(  # noqa: C901 - long: rank, score, change, field, year read in document order
     text: str, sections: list[SectionInfo], base: int, sent: str, ranks: list[re.Match[str]], i: int,
     doc_province: str | None, default_year: int | None,
 ) -> ExtractedResult | None:

@@ -169,7 +169,7 @@ def _kinh_gui(reg: Registry, text: str) -> list[Mention]:
     return out
 
 
-def extract_tasks(doc: DocInput, reg: Registry) -> list[ExtractedTask]:  # long: one pass over the outline
+def extract_tasks(doc: DocInput, reg: Registry) -> list[ExtractedTask]:  # noqa: C901 - long: one pass over the outline
     text = doc.text
     cut = text.rfind("\nChú thích:")
     body = text[:cut] if cut >= 0 else text
@@ -254,7 +254,7 @@ def extract_tasks(doc: DocInput, reg: Registry) -> list[ExtractedTask]:  # long:
     return out
 
 
-def _units(  # long: the task-unit rules (bullets, clauses, closings) read best as one ordered list
+def _units(  # noqa: C901 - long: the task-unit rules (bullets, clauses, closings) read best as one ordered list
     doc: DocInput, reg: Registry, body: str, a: int, b: int, year: int | None, mode: str,
     inherited: list[AgencyRef], section: str, field_heading: str,
     tasks: list[ExtractedTask], pending_fields: list[tuple[ExtractedTask, str]], fields: list[tuple[str, AgencyRef]],

@@ -24,7 +24,10 @@ logger = logging.getLogger(__name__)
 _SIGN_RE = re.compile(r"\b(?:ai ky|nguoi ky|do ai ky|ky thay|ky boi|ai da ky)\b")
 _ISSUE_RE = re.compile(r"\b(?:ban hanh|phat hanh|ky ngay|ra ngay)\b")
 _DOC_NUMBER_RE = re.compile(r"\b\d+/\d{0,4}/?[a-z][\w\-]*\b")
-_STOP = frozenset(["ai", "ky", "nguoi", "do", "la", "gi", "nao", "thay", "chuc", "vu", "co", "quan", "ban", "hanh", "vao", "thoi", "gian", "ngay", "thang", "nam", "cua", "ve", "duoc", "cac", "nhung", "va", "tinh"])
+_STOP = frozenset([
+    "ai", "ky", "nguoi", "do", "la", "gi", "nao", "thay", "chuc", "vu", "co", "quan", "ban", "hanh", "vao",
+    "thoi", "gian", "ngay", "thang", "nam", "cua", "ve", "duoc", "cac", "nhung", "va", "tinh",
+])
 
 
 def _claim(q: Question) -> float:

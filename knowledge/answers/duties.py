@@ -125,7 +125,11 @@ def count_words(n: int) -> str:
 
 
 _PURPOSE = re.compile(r"\bde (?:nang cao|khac phuc|cai thien|thuc hien)\b.*$")
-_TOPIC_STOP = frozenset(["so", "ban", "nganh", "phai", "lam", "gi", "can", "co", "nhiem", "vu", "trach", "nhiem", "duoc", "giao", "theo", "trong", "ve", "cua", "cac", "nhung", "noi", "dung", "tinh", "thuc", "hien", "viec", "gi", "nao", "va", "de", "chiu"])
+_TOPIC_STOP = frozenset([
+    "so", "ban", "nganh", "phai", "lam", "gi", "can", "co", "nhiem", "vu", "trach", "nhiem", "duoc", "giao",
+    "theo", "trong", "ve", "cua", "cac", "nhung", "noi", "dung", "tinh", "thuc", "hien", "viec", "gi", "nao",
+    "va", "de", "chiu",
+])
 
 
 def purpose_documents(q: Question, sections: list[Section], anywhere: list[Section],

@@ -83,7 +83,8 @@ def holds_slot(asked: str, sentence: str, context: str = "", counted: str | None
         # a count is not a year, a date, a document number, a rank out of 63 or a percentage
         f = _NOT_COUNT.sub(" ", f)
         if counted:  # "bao nhiêu xã": a number of that thing ("82 nhóm", "hai ứng cử viên")
-            return bool(re.search(rf"(?:\d+(?:[.,/]\d+)*|\b(?:hai|ba|bon|nam|sau|bay|tam|chin|muoi|tram))(?: \w+){{0,2}} {re.escape(counted)}\b", f))
+            count = r"(?:\d+(?:[.,/]\d+)*|\b(?:hai|ba|bon|nam|sau|bay|tam|chin|muoi|tram))"
+            return bool(re.search(rf"{count}(?: \w+){{0,2}} {re.escape(counted)}\b", f))
     return bool(rx.search(f))
 
 

@@ -37,7 +37,10 @@ from knowledge.search.retriever import Filters, Hit, Retriever, agency_heading, 
 logger = logging.getLogger(__name__)
 
 _EN_WORDS = frozenset(
-    ["the", "what", "is", "are", "how", "which", "of", "for", "does", "do", "and", "to", "in", "who", "when", "where", "why", "with", "this", "that", "please", "can", "you"]
+    [
+        "the", "what", "is", "are", "how", "which", "of", "for", "does", "do", "and", "to", "in", "who",
+        "when", "where", "why", "with", "this", "that", "please", "can", "you",
+    ]
 )
 
 

@@ -16,6 +16,7 @@ from datetime import date
 
 from core.agencies import Registry, fold_aligned
 from core.indices import INDICES
+from ingest.metadata import PROVINCES
 
 logger = logging.getLogger(__name__)
 
@@ -76,8 +77,7 @@ _SHORTHAND_RE = [(re.compile(rf"(?<![\w&])(?:{p})(?![\w&])"), r) for p, r in _SH
 # Upper-case-only province abbreviations (``HY``, ``HD``), read from the original text.
 _PROVINCE_ABBR = {"HY": "Hưng Yên", "HD": "Hải Dương", "TB": "Thái Bình"}
 
-_PROVINCES = ["An Giang", "Bà Rịa - Vũng Tàu", "Bạc Liêu", "Bắc Giang", "Bắc Kạn", "Bắc Ninh", "Bến Tre", "Bình Dương", "Bình Định", "Bình Phước", "Bình Thuận", "Cà Mau", "Cao Bằng", "Cần Thơ", "Đà Nẵng", "Đắk Lắk", "Đắk Nông", "Điện Biên", "Đồng Nai", "Đồng Tháp", "Gia Lai", "Hà Giang", "Hà Nam", "Hà Nội", "Hà Tĩnh", "Hải Dương", "Hải Phòng", "Hậu Giang", "Hòa Bình", "Hưng Yên", "Khánh Hòa", "Kiên Giang", "Kon Tum", "Lai Châu", "Lâm Đồng", "Lạng Sơn", "Lào Cai", "Long An", "Nam Định", "Nghệ An", "Ninh Bình", "Ninh Thuận", "Phú Thọ", "Phú Yên", "Quảng Bình", "Quảng Nam", "Quảng Ngãi", "Quảng Ninh", "Quảng Trị", "Sóc Trăng", "Sơn La", "Tây Ninh", "Thái Bình", "Thái Nguyên", "Thanh Hóa", "Thừa Thiên Huế", "Tiền Giang", "Trà Vinh", "Tuyên Quang", "Vĩnh Long", "Vĩnh Phúc", "Yên Bái", "Thành phố Hồ Chí Minh"]
-_PROVINCE_BY_FOLD = {fold_aligned(p): p for p in _PROVINCES}
+_PROVINCE_BY_FOLD = {fold_aligned(p): p for p in PROVINCES}
 _PROVINCE_RE = re.compile(r"\b(" + "|".join(re.escape(k) for k in sorted(_PROVINCE_BY_FOLD, key=len, reverse=True)) + r")\b")
 
 # PAR INDEX fields (lĩnh vực), folded.
@@ -99,7 +99,8 @@ _Q = r"(?:bao nhieu|may|la bao nhieu|nhieu)"
 # (asked, pattern) in precedence order; the first match wins.
 _ASK_RULES: list[tuple[str, re.Pattern[str]]] = [
     ("summary", _rx(r"tom tat", r"tong hop (?:ket qua|thu hang|tinh hinh|cac chi so)", r"bao cao (?:nhanh|tom tat)")),
-    ("tasks", _rx(r"(?:nhung )?(?:nhiem vu|viec|cong viec) (?:gi|nao) (?:\w+ )?(?:den han|phai hoan thanh|qua han|can hoan thanh|sap den han)",
+    ("tasks", _rx(r"(?:nhung )?(?:nhiem vu|viec|cong viec) (?:gi|nao) (?:\w+ )?"
+                  r"(?:den han|phai hoan thanh|qua han|can hoan thanh|sap den han)",
                   r"(?:nhiem vu|viec|cong viec) (?:nao|gi) (?:\w+ ){0,3}(?:truoc|trong thang|den han)",
                   r"lich cong tac", r"con (?:nhung )?(?:viec|nhiem vu) (?:gi|nao)", r"viec gi den han",
                   r"(?:viec|nhiem vu) (?:\w+ ){0,3}qua han")),

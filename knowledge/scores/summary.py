@@ -195,7 +195,7 @@ def _done(s: ScoreSummary, t0: float) -> ScoreSummary:
     return s
 
 
-def _compose_summary(  # long: the summary text section by section, in the order it is shown
+def _compose_summary(  # noqa: C901 - long: the summary text section by section, in the order it is shown
     prov: str, year: int, code: str | None, rows: list[IndexResult], tgts: list[ScoreTarget], home: str, cites: _Cites
 ) -> str:
     lines: list[str] = []

@@ -5,8 +5,7 @@ before migration 0006 keep their unsalted SHA-256 (``hash_scheme = 'sha256'``) u
 Wrong codes sent to /dangky are recorded; too many of one user, or of everyone, within
 ``access.register_window_minutes`` lock registration for ``access.register_lockout_minutes``.
 
-Only this module and :mod:`knowledge.store.feedback` touch the channel tables. Everything returned is a detached
-:class:`UserInfo` snapshot, safe to pass between threads and coroutines.
+Only this module and :mod:`knowledge.store.feedback` touch the channel tables; results are detached ``UserInfo`` snapshots.
 """
 
 from __future__ import annotations

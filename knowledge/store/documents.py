@@ -77,35 +77,40 @@ def replace_document(db: Database, parsed: ParsedDoc) -> tuple[int, str]:
         )
         s.add(doc)
         s.flush()
-        section_rows: dict[int, Section] = {}
-        for sec in parsed.outline.sections:
-            row = Section(
-                document_id=doc.id,
-                ordinal=sec.id,
-                parent_ordinal=sec.parent,
-                marker=sec.marker.text if sec.marker else None,
-                heading=sec.heading or None,
-                path=parsed.outline.path_label(sec.id),
-                start=sec.start,
-            )
-            s.add(row)
-            section_rows[sec.id] = row
-        s.flush()
-        for i, ch in enumerate(parsed.chunks):
-            s.add(
-                Passage(
-                    document_id=doc.id,
-                    section_id=section_rows[ch.section_id].id,
-                    ordinal=i,
-                    kind=ch.kind,
-                    start=ch.start,
-                    end=ch.end,
-                    text=parsed.text[ch.start : ch.end],
-                    section_path=ch.section_path,
-                    context=ch.context,
-                )
-            )
+        _write_outline(s, doc.id, parsed)
         return doc.id, status
+
+
+def _write_outline(s: Session, doc_id: int, parsed: ParsedDoc) -> None:
+    """The document's sections and passages (quotes are slices of its stored text)."""
+    section_rows: dict[int, Section] = {}
+    for sec in parsed.outline.sections:
+        row = Section(
+            document_id=doc_id,
+            ordinal=sec.id,
+            parent_ordinal=sec.parent,
+            marker=sec.marker.text if sec.marker else None,
+            heading=sec.heading or None,
+            path=parsed.outline.path_label(sec.id),
+            start=sec.start,
+        )
+        s.add(row)
+        section_rows[sec.id] = row
+    s.flush()
+    for i, ch in enumerate(parsed.chunks):
+        s.add(
+            Passage(
+                document_id=doc_id,
+                section_id=section_rows[ch.section_id].id,
+                ordinal=i,
+                kind=ch.kind,
+                start=ch.start,
+                end=ch.end,
+                text=parsed.text[ch.start : ch.end],
+                section_path=ch.section_path,
+                context=ch.context,
+            )
+        )
 
 
 def metadata_only() -> Any:

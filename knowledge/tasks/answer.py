@@ -90,7 +90,10 @@ def answer_responsibility_question(db: Database, question: str, *, today: date |
 
 
 MAX_CHARS = 1500
-_STOP = frozenset(["la", "ngay", "nao", "khi", "nao", "han", "hoan", "thanh", "cua", "cac", "nhung", "viec", "nhiem", "vu", "gi", "co", "trong", "thi", "bao", "gio", "phai"])
+_STOP = frozenset([
+    "la", "ngay", "nao", "khi", "nao", "han", "hoan", "thanh", "cua", "cac", "nhung", "viec", "nhiem", "vu",
+    "gi", "co", "trong", "thi", "bao", "gio", "phai",
+])
 
 
 def _claim(q: Question) -> float:
