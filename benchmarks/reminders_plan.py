@@ -44,7 +44,7 @@ def inputs(n_tasks: int, n_users: int, start: date, seed: int = 7) -> tuple[list
         due = start + timedelta(days=rnd.randint(-365, 365))
         done = due < start and rnd.random() < 0.9
         assignee = rnd.choice(officials) if rnd.random() < 0.3 else None
-        tasks.append(PlanTask(i + 1, due, done, rnd.choice(agencies), (rnd.choice(agencies),), assignee))
+        tasks.append(PlanTask(i + 1, due, done, (rnd.choice(agencies),), (rnd.choice(agencies),), assignee))
     return tasks, users
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import bisect
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -35,12 +35,13 @@ ROLES_NOTIFIED = ("official",)
 
 @dataclass(frozen=True, slots=True)
 class PlanTask:
-    """What the planner needs of a task. ``lead`` and ``supporting`` are agency keys (norm_name)."""
+    """What the planner needs of a task. ``leads`` and ``supporting`` are agency keys; a task given to
+    a group of agencies lists every member as a lead."""
 
     id: int
     due: date | None
     done: bool = False
-    lead: str | None = None
+    leads: tuple[str, ...] = ()
     supporting: tuple[str, ...] = ()
     assignee: str | None = None  # recipient key of the registered assignee, if any
 
@@ -162,27 +163,32 @@ class Planner:
             u = self.dir.by_key[t.assignee]
             out: list[tuple[PlanUser, str | None]] = [] if (u.muted or not u.deliverable) else [(u, None)]
         else:
-            out = [(u, None) for u in self.dir.officials.get(t.lead or "", [])]
+            out = [(u, None) for ag in t.leads for u in self.dir.officials.get(ag, [])]
         if self.policy.notify_supporting:
-            seen = {u.recipient for u, _ in out}
             for ag in t.supporting:
-                out += [(u, "phối hợp") for u in self.dir.officials.get(ag, []) if u.recipient not in seen]
-        return out
+                out += [(u, "phối hợp") for u in self.dir.officials.get(ag, [])]
+        return list({u.recipient: (u, note) for u, note in reversed(out)}.values())[::-1]
 
     def reachable(self, t: PlanTask) -> bool:
         """False when no one could ever be reminded: no registered assignee and no official of the lead agency."""
-        return bool((t.assignee and t.assignee in self.dir.by_key) or (t.lead and t.lead in self.dir.registered))
+        return bool((t.assignee and t.assignee in self.dir.by_key) or any(a in self.dir.registered for a in t.leads))
 
-    def plan(self, tasks: Iterable[PlanTask], start: date, end: date) -> Iterator[Reminder]:
-        """Every reminder whose send day lies in [start, end], task by task, then the digests."""
+    def plan(self, tasks: Iterable[PlanTask], start: date, end: date,
+             earliest_open: Mapping[str, date] | None = None) -> Iterator[Reminder]:
+        """Every reminder whose send day lies in [start, end], task by task, then the digests.
+
+        ``earliest_open`` (agency -> earliest open due date) lets a caller that passes only the tasks
+        near the window still give digests the full picture of old overdue work."""
         if not self.policy.enabled:
             return
         open_due: dict[str, list[date]] = defaultdict(list)
+        for ag, d in (earliest_open or {}).items():
+            open_due[ag].append(d)
         for t in tasks:
             if t.done or t.due is None:
                 continue
-            if t.lead:
-                open_due[t.lead].append(t.due)
+            for ag in t.leads:
+                open_due[ag].append(t.due)
             if t.due - self._before > end or t.due + self._after < start:
                 continue
             yield from self._task(t, start, end)
@@ -209,7 +215,7 @@ class Planner:
                                kind, self.at(d, u.hour), t.due, note)
         esc = self.cal.add_working_days(t.due, self.policy.escalate_after_working_days)
         if start <= esc <= end:
-            for u in self.dir.leaders.get(t.lead or "", []):
+            for u in {u.recipient: u for ag in t.leads for u in self.dir.leaders.get(ag, [])}.values():
                 yield Reminder(reminder_key(t.id, u.recipient, "escalation", t.due), t.id, u.recipient,
                                "escalation", self.at(esc, u.hour), t.due)
 

@@ -97,8 +97,8 @@ def _users() -> list[PlanUser]:
 
 
 def test_example_schedule() -> None:
-    tasks = [PlanTask(1, date(2026, 12, 15), lead="so noi vu"), PlanTask(2, date(2026, 12, 10), lead="so tai chinh"),
-             PlanTask(3, date(2026, 12, 11), lead="so xay dung"), PlanTask(4, date(2026, 12, 9), done=True, lead="so noi vu")]
+    tasks = [PlanTask(1, date(2026, 12, 15), leads=("so noi vu",)), PlanTask(2, date(2026, 12, 10), leads=("so tai chinh",)),
+             PlanTask(3, date(2026, 12, 11), leads=("so xay dung",)), PlanTask(4, date(2026, 12, 9), done=True, leads=("so noi vu",))]
     out = plan(tasks, _users(), POLICY, _cal(), date(2026, 12, 1), date(2026, 12, 31))
     mine = [(r.recipient, r.kind, r.send_at.isoformat()) for r in out if r.task_id == 1]
     assert ("telegram:1", "lead_7", "2026-12-08T08:00:00+07:00") in mine
@@ -117,7 +117,7 @@ def test_example_schedule() -> None:
 
 def test_assignee_replaces_the_agency_and_supporting_agencies_optional() -> None:
     users = [*_users(), PlanUser("telegram:5", "official", "so xay dung")]
-    t = PlanTask(1, date(2026, 12, 15), lead="so noi vu", supporting=("so xay dung",), assignee="telegram:2")
+    t = PlanTask(1, date(2026, 12, 15), leads=("so noi vu",), supporting=("so xay dung",), assignee="telegram:2")
     got = {(r.recipient, r.note) for r in plan([t], users, POLICY, _cal(), date(2026, 12, 1), date(2026, 12, 15)) if r.kind != "digest"}
     assert got == {("telegram:2", None)}
     p = POLICY.model_copy(update={"notify_supporting": True})
@@ -126,7 +126,7 @@ def test_assignee_replaces_the_agency_and_supporting_agencies_optional() -> None
 
 
 def test_catch_up_keeps_the_latest_relevant_and_drops_stale() -> None:
-    t = PlanTask(1, date(2026, 12, 15), lead="so noi vu")
+    t = PlanTask(1, date(2026, 12, 15), leads=("so noi vu",))
     planned = plan([t], [PlanUser("telegram:1", "official", "so noi vu")], POLICY, _cal(),
                    date(2026, 12, 1), date(2026, 12, 31))
     now = datetime(2026, 12, 15, 9, 30, tzinfo=POLICY.zone)  # down since 7/12: lead_7, lead_3, lead_1, due past
@@ -155,7 +155,7 @@ tasks_st = st.lists(st.builds(
     id=st.integers(1, 10_000),
     due=st.one_of(st.none(), days_2026),
     done=st.booleans(),
-    lead=st.one_of(st.none(), st.sampled_from(AGENCIES)),
+    leads=st.lists(st.sampled_from(AGENCIES), max_size=2, unique=True).map(tuple),
     supporting=st.lists(st.sampled_from(AGENCIES), max_size=2).map(tuple),
     assignee=st.one_of(st.none(), st.integers(1, 40).map(lambda i: f"telegram:{i}")),
 ), max_size=15, unique_by=lambda t: t.id)
@@ -207,9 +207,9 @@ def test_plan_properties(tasks: list[PlanTask], users: list[PlanUser], policy: R
         if r.kind == "unassigned":
             assert u.role == "admin"
         elif r.kind == "escalation":
-            assert u.role == "leader" and u.agency == t.lead
+            assert u.role == "leader" and u.agency in t.leads
         else:
-            assert r.recipient == t.assignee or u.agency == t.lead or u.agency in t.supporting
+            assert r.recipient == t.assignee or u.agency in t.leads or u.agency in t.supporting
 
 
 @settings(max_examples=60, deadline=None)
@@ -226,7 +226,7 @@ def test_plan_of_a_window_is_the_union_of_its_parts(tasks: list[PlanTask], users
 
 
 def test_unreachable_task_is_reported_once_per_due_date() -> None:
-    t = PlanTask(7, date(2026, 12, 15), lead="so xay dung")
+    t = PlanTask(7, date(2026, 12, 15), leads=("so xay dung",))
     p = Planner(_users(), POLICY, _cal())
     out = list(p.plan([t], date(2026, 11, 1), date(2027, 3, 1)))
     assert [(r.recipient, r.kind) for r in out] == [("telegram:9", "unassigned")]
