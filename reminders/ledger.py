@@ -83,11 +83,29 @@ class Ledger:
         return new
 
     def _insert(self, rows: list[dict[str, object]]) -> int:
+        return len(self._insert_keys(rows))
+
+    def _insert_keys(self, rows: list[dict[str, object]]) -> list[str]:
+        """Insert, do nothing on a key conflict; the keys actually inserted."""
         table = Delivery.__table__
         stmt = (postgresql.insert(table) if self.dialect == "postgresql" else sqlite.insert(table))
-        stmt = stmt.on_conflict_do_nothing(index_elements=["key"])
+        stmt = stmt.on_conflict_do_nothing(index_elements=["key"]).returning(table.c.key)
         with self.db.session() as s:
-            return int(s.execute(stmt, rows).rowcount or 0)  # type: ignore[attr-defined]
+            return [str(k) for k in s.execute(stmt, rows).scalars()]
+
+    def insert_stale(self, reminders: Iterable[Reminder], *, now: datetime) -> int:
+        """Record reminders dropped by catch-up (status ``cancelled``), each logged once."""
+        rows = [{"key": r.key, "task_id": r.task_id, "recipient": r.recipient, "channel": r.channel,
+                 "kind": r.kind, "due": r.due, "note": r.note, "send_at": utc(r.send_at),
+                 "not_before": utc(r.send_at), "status": "cancelled", "attempts": 0, "in_flight": False,
+                 "error": "quá hạn gửi (bỏ qua sau thời gian dừng)", "created_at": now, "updated_at": now}
+                for r in reminders]
+        keys: list[str] = []
+        for i in range(0, len(rows), BATCH):
+            keys += self._insert_keys(rows[i:i + BATCH])
+        for k in keys:
+            logger.info("reminders: dropped stale reminder %s (missed while the service was down)", k)
+        return len(keys)
 
     def cancel(self, *, task_ids: Sequence[int] | None = None, reason: str, now: datetime,
                keep_due: dict[int, date | None] | None = None) -> int:
@@ -184,6 +202,13 @@ class Ledger:
                 Delivery.id == row_id, Delivery.status == "sending", Delivery.lease_owner == owner,
                 Delivery.lease_until >= now,
             ).values(in_flight=True, updated_at=now))) == 1
+
+    def again(self, row_id: int, owner: str, now: datetime) -> int:
+        """A retry inside the pass: the failed request certainly did not deliver. Returns the attempt count."""
+        with self.db.session() as s:
+            s.execute(update(Delivery).where(Delivery.id == row_id, Delivery.lease_owner == owner).values(
+                attempts=Delivery.attempts + 1, in_flight=False, updated_at=now))
+            return int(s.scalar(select(Delivery.attempts).where(Delivery.id == row_id)) or 0)
 
     def finish(self, row_id: int, owner: str, status: str, *, now: datetime, error: str | None = None,
                retry_at: datetime | None = None, message_id: str | None = None) -> None:
