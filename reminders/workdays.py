@@ -51,7 +51,7 @@ class WorkCalendar:
         self._overrides = {o.day: o for o in overrides}
         self._country = country
         self._years: set[int] = set()
-        self._public = holidays.country_holidays(country, years=[])
+        self._public = holidays.country_holidays(country, years=[], language="vi")
         self._cache: dict[date, bool] = {}
 
     @property
