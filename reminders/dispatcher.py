@@ -160,11 +160,14 @@ class Dispatcher:
                 latest[k] = r
         chosen = {r.id for r in latest.values()} | {r.id for r in rows if r.task_id is None}
         sem = asyncio.Semaphore(CONCURRENCY)
+        max_age = timedelta(hours=self.policy.catch_up_hours)
 
         async def one(r: Claimed) -> None:
             async with sem:
                 if r.id not in chosen:
                     await self._skip(r, rep, "đã có nhắc việc mới hơn cho nhiệm vụ này")
+                elif self._clock() - r.send_at > max_age and not r.kind.startswith("alert_"):
+                    await self._skip(r, rep, "quá hạn gửi (đã chờ quá lâu)")
                 else:
                     await self._deliver(r, rep)
 

@@ -54,6 +54,7 @@ class Claimed:
     due: date | None
     note: str | None
     attempts: int
+    send_at: datetime
 
 
 class Ledger:
@@ -192,8 +193,8 @@ class Ledger:
                 status="sending", lease_owner=owner, lease_until=now + lease, attempts=Delivery.attempts + 1,
                 in_flight=False, updated_at=now,
             ).returning(Delivery.id, Delivery.key, Delivery.task_id, Delivery.recipient, Delivery.channel,
-                        Delivery.kind, Delivery.due, Delivery.note, Delivery.attempts)).all()
-        return sorted((Claimed(*r) for r in rows), key=lambda c: c.id)
+                        Delivery.kind, Delivery.due, Delivery.note, Delivery.attempts, Delivery.send_at)).all()
+        return sorted((Claimed(*r[:-1], utc(r[-1])) for r in rows), key=lambda c: c.id)
 
     def start(self, row_id: int, owner: str, now: datetime) -> bool:
         """Mark the request as leaving (committed before the HTTP call). False: the lease was lost."""
