@@ -93,6 +93,6 @@ def classify(status: int, data: dict[str, Any]) -> Delivery:
         return Delivery(Outcome.RETRY, f"429 {desc}", retry_after=float(retry) if retry is not None else 1.0)
     if code >= 500:
         return Delivery(Outcome.RETRY, f"{code} {desc}")
-    if code in (400, 403, 404) and any(w in desc.lower() for w in _UNDELIVERABLE) or code == 403:
+    if (code in (400, 403, 404) and any(w in desc.lower() for w in _UNDELIVERABLE)) or code == 403:
         return Delivery(Outcome.UNDELIVERABLE, f"{code} {desc}")
     return Delivery(Outcome.FAILED, f"{code} {desc}")

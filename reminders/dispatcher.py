@@ -23,7 +23,16 @@ from typing import Protocol
 from reminders import messages
 from reminders.ledger import Claimed, Ledger, utc
 from reminders.notifier import Delivery, Notice, Notifier, Outcome
-from reminders.planner import Planner, PlanTask, PlanUser, Reminder, catch_up, family, reminder_key
+from reminders.planner import (
+    NUDGE_FAMILY,
+    Planner,
+    PlanTask,
+    PlanUser,
+    Reminder,
+    catch_up,
+    family,
+    reminder_key,
+)
 from reminders.policy import ReminderPolicy
 from reminders.throttle import Throttle
 from reminders.workdays import WorkCalendar
@@ -127,7 +136,10 @@ class Dispatcher:
             logger.info("reminders: another dispatcher holds the SQLite lease; skipping this pass")
             return rep
         try:
-            await asyncio.to_thread(self.ledger.recover, now)
+            _, unsure = await asyncio.to_thread(self.ledger.recover, now)
+            for r in unsure:
+                rep.uncertain += 1
+                await self._alert("alert_uncertain", r, now, suffix=r.key)
             while True:
                 rows = await asyncio.to_thread(self.ledger.claim, self.owner, self._clock(), lease)
                 if not rows:
@@ -153,16 +165,22 @@ class Dispatcher:
 
     async def _batch(self, rows: list[Claimed], rep: DispatchReport) -> None:
         """Send a claimed batch; of several due rows of one task, recipient and family only the latest goes."""
-        latest: dict[tuple[int | None, str, str], Claimed] = {}
+        latest: dict[tuple[int | None, str], Claimed] = {}
         for r in rows:
-            k = (r.task_id, r.recipient, family(r.kind))
-            if r.task_id is None or k not in latest or r.id > latest[k].id:
+            k = (r.task_id, r.recipient)
+            if family(r.kind) == NUDGE_FAMILY and (k not in latest or r.send_at > latest[k].send_at):
                 latest[k] = r
-        chosen = {r.id for r in latest.values()} | {r.id for r in rows if r.task_id is None}
+        chosen = {r.id for r in latest.values()} | {r.id for r in rows if family(r.kind) != NUDGE_FAMILY}
         sem = asyncio.Semaphore(CONCURRENCY)
         max_age = timedelta(hours=self.policy.catch_up_hours)
 
         async def one(r: Claimed) -> None:
+            try:
+                await guarded(r)
+            except Exception:  # a bug must not stop the batch; the row's lease expires and is recovered
+                logger.error("reminders: error delivering %s", r.key, exc_info=True)
+
+        async def guarded(r: Claimed) -> None:
             async with sem:
                 if r.id not in chosen:
                     await self._skip(r, rep, "đã có nhắc việc mới hơn cho nhiệm vụ này")

@@ -27,7 +27,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from knowledge.store.db import Database
-from reminders.models import DispatchLock, Delivery
+from reminders.models import Delivery, DispatchLock
 from reminders.planner import Reminder
 
 logger = logging.getLogger(__name__)
@@ -163,17 +163,22 @@ class Ledger:
             s.execute(update(DispatchLock).where(DispatchLock.name == LOCK, DispatchLock.owner == owner)
                       .values(owner=None, until=None))
 
-    def recover(self, now: datetime) -> tuple[int, int]:
-        """Expired leases: back to pending if the request never started, else uncertain."""
+    def recover(self, now: datetime) -> tuple[int, list[Claimed]]:
+        """Expired leases: back to pending if the request never started, else uncertain (returned,
+        so the admins can be told)."""
+        expired = and_(Delivery.status == "sending", Delivery.lease_until < now)
+        cols = (Delivery.id, Delivery.key, Delivery.task_id, Delivery.recipient, Delivery.channel, Delivery.kind,
+                Delivery.due, Delivery.note, Delivery.attempts, Delivery.send_at)
         with self.db.session() as s:
-            expired = and_(Delivery.status == "sending", Delivery.lease_until < now)
             back = _rowcount(s.execute(update(Delivery).where(expired, Delivery.in_flight.is_(False)).values(
                 status="pending", lease_owner=None, lease_until=None, updated_at=now)))
-            unsure = _rowcount(s.execute(update(Delivery).where(expired, Delivery.in_flight.is_(True)).values(
-                status="uncertain", lease_owner=None, lease_until=None, updated_at=now,
-                error="tiến trình gửi dừng giữa chừng sau khi yêu cầu đã đi: có thể đã gửi")))
+            rows = s.execute(update(Delivery).where(expired, Delivery.in_flight.is_(True)).values(
+                status="uncertain", lease_owner=None, lease_until=None, in_flight=False, updated_at=now,
+                error="tiến trình gửi dừng giữa chừng sau khi yêu cầu đã đi: có thể đã gửi",
+            ).returning(*cols)).all()
+        unsure = [Claimed(*r[:-1], utc(r[-1])) for r in rows]
         if back or unsure:
-            logger.warning("ledger: %d expired claims back to pending, %d uncertain", back, unsure)
+            logger.warning("ledger: %d expired claims back to pending, %d uncertain", back, len(unsure))
         return back, unsure
 
     def claim(self, owner: str, now: datetime, lease: timedelta, limit: int = 100) -> list[Claimed]:

@@ -72,17 +72,6 @@ class ReminderSetting(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
-class TaskSnooze(Base):
-    """Reminders of a task are held until ``until`` (Hoãn 1 ngày / 1 tuần)."""
-
-    __tablename__ = "task_snoozes"
-
-    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True)
-    until: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    by: Mapped[str] = mapped_column(String(200))
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-
-
 class DispatchLock(Base):
     """The one-dispatcher-at-a-time lease used on SQLite (PostgreSQL uses row locks instead)."""
 

@@ -41,7 +41,8 @@ async def main() -> None:
     ap.add_argument("--timeout", type=float, default=2.0)
     args = ap.parse_args()
     db = Database(args.db)
-    rem = Reminders(db, load_policy({"lease_seconds": 60}), load_or_create_secret(Path(args.home)))
+    rem = Reminders(db, load_policy({"lease_seconds": 60, "channels": {
+        "telegram": {"per_second": 1000, "per_chat_per_second": 1000}}}), load_or_create_secret(Path(args.home)))
     hooks = PauseAfterClaim(Path(args.pause_after_claim)) if args.pause_after_claim else None
     notifier = BotApiNotifier("telegram", args.base_url, args.token, buttons=True, timeout_s=args.timeout)
     try:

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
 from core.agencies import Registry
 from core.errors import NotFoundError
+from core.vocabulary import DONE
 from knowledge.store.agencies import load_registry
 from knowledge.store.db import Database
-from knowledge.store.task_models import Task, TaskAgency
+from knowledge.store.task_models import Task, TaskAgency, TaskStatusChange
 from knowledge.tasks.views import TaskView, format_task_line, load_tasks, to_views
 
 logger = logging.getLogger(__name__)
@@ -137,3 +138,75 @@ def get_task(db: Database, task_id: int, *, today: date | None = None) -> TaskVi
         if not rows:
             raise NotFoundError(f"task {task_id}", user_message=f"Không có nhiệm vụ số {task_id}.")
         return to_views(s, rows, reg, today or date.today())[0]
+
+
+# --------------------------------------------------------------------------- pages for the phone
+@dataclass(frozen=True)
+class TaskPage:
+    """One page of an agency's open tasks, most urgent first (overdue, then nearest deadline)."""
+
+    agency: str
+    items: list[TaskView]
+    total: int
+    offset: int
+    agency_id: int
+    successor_note: str | None = None
+    versions: dict[int, int] = field(default_factory=dict)  # task id -> latest history id (button versions)
+
+    @property
+    def next_offset(self) -> int | None:
+        end = self.offset + len(self.items)
+        return end if end < self.total else None
+
+
+def _agency_scope(reg: Registry, agency_id: int) -> set[int]:
+    """The agency, the groups it belongs to, and the merged bodies it took over (with their groups)."""
+    ids = {agency_id} | reg.groups_of(agency_id)
+    for p in reg.predecessors(agency_id):
+        ids |= {p.id} | reg.groups_of(p.id)
+    return ids
+
+
+def task_page(db: Database, agency: str | int, *, offset: int = 0, limit: int = 10, today: date | None = None,
+              due_from: date | None = None, due_until: date | None = None) -> TaskPage:
+    """A page of open tasks, sorted and cut in SQL (bounded at any schedule size). ``due_until``
+    keeps tasks due by then (overdue included), for ``/hanchot``. Other provinces' tasks are left out."""
+    today = today or date.today()
+    reg = load_registry(db)
+    a = reg.get(agency) if isinstance(agency, int) else reg.require(agency)
+    scope = select(TaskAgency.task_id).where(TaskAgency.agency_id.in_(_agency_scope(reg, a.id)))
+    where: list[Any] = [Task.id.in_(scope), Task.status != DONE]
+    if reg.province:
+        where.append(or_(Task.province.is_(None), Task.province == reg.province))
+    if due_from is not None:
+        where += [Task.due.is_not(None), Task.due >= due_from]
+    if due_until is not None:
+        where += [Task.due.is_not(None), Task.due <= due_until]
+    order = (case((Task.due.is_(None), 1), else_=0), Task.due, Task.id)
+    with db.session() as s:
+        total = int(s.scalar(select(func.count(Task.id)).where(*where)) or 0)
+        ids = list(s.scalars(select(Task.id).where(*where).order_by(*order).offset(max(0, offset)).limit(limit)))
+        rows = {t.id: t for t in load_tasks(s, Task.id.in_(ids))} if ids else {}
+        views = to_views(s, [rows[i] for i in ids if i in rows], reg, today)
+        versions = dict(s.execute(select(TaskStatusChange.task_id, func.max(TaskStatusChange.id))
+                                  .where(TaskStatusChange.task_id.in_(ids)).group_by(TaskStatusChange.task_id)).tuples()) if ids else {}
+    return TaskPage(a.name, views, total, max(0, offset), a.id, reg.successor_note(a.id),
+                    {i: int(versions.get(i, 0)) for i in ids})
+
+
+@dataclass(frozen=True)
+class Digest:
+    agency: str
+    overdue: list[TaskView]
+    due_this_week: list[TaskView]
+    n_overdue: int
+    n_due: int
+
+
+def agency_digest(db: Database, agency: str | int, week_end: date, *, today: date | None = None,
+                  limit: int = 10) -> Digest:
+    """Overdue work and work due from today to ``week_end`` of an agency (``/tonghop``, weekly digest)."""
+    today = today or date.today()
+    over = task_page(db, agency, limit=limit, today=today, due_until=today - timedelta(days=1))
+    soon = task_page(db, agency, limit=limit, today=today, due_from=today, due_until=week_end)
+    return Digest(over.agency, over.items, soon.items, over.total, soon.total)
