@@ -34,6 +34,7 @@ from core.errors import CchcError
 from core.settings import Settings
 from knowledge.api import KnowledgeAPI
 from knowledge.store.accounts import Accounts, UserInfo
+from reminders.service import RemindersAPI
 
 logger = logging.getLogger(__name__)
 
@@ -94,6 +95,7 @@ class Router:
         self.group_notices = KeyedLimiter(1, GROUP_NOTICE_PERIOD_S)  # "not allowed" once an hour per group
         self.today = today
         self.file_handler: FileHandler | None = None
+        self.reminders: RemindersAPI | None = None  # set by the composition root when reminders run
 
     # ------------------------------------------------------------------ entry point
     async def handle(self, inc: Incoming, channel: Channel) -> None:

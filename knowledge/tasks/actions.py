@@ -152,7 +152,8 @@ def _guard(s: Session, reg: Registry, actor: Actor, t: Task, version: int | None
             f"Bạn không có quyền thay đổi nhiệm vụ mã {display_code(t.code, t.origin, t.id)}: chỉ người phụ trách,"
             " cán bộ và lãnh đạo của cơ quan chủ trì, hoặc quản trị viên mới được thay đổi."))
     if version is not None and version != version_of(s, t.id):
-        raise StaleActionError(f"stale version {version} for task {t.id}")
+        logger.info("stale task button: version %d of task %d", version, t.id)
+        raise StaleActionError()
 
 
 def _record(s: Session, t: Task, actor: Actor, action: str, to_status: str, now: datetime,

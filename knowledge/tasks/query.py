@@ -188,8 +188,8 @@ def task_page(db: Database, agency: str | int, *, offset: int = 0, limit: int = 
         ids = list(s.scalars(select(Task.id).where(*where).order_by(*order).offset(max(0, offset)).limit(limit)))
         rows = {t.id: t for t in load_tasks(s, Task.id.in_(ids))} if ids else {}
         views = to_views(s, [rows[i] for i in ids if i in rows], reg, today)
-        versions = dict(s.execute(select(TaskStatusChange.task_id, func.max(TaskStatusChange.id))
-                                  .where(TaskStatusChange.task_id.in_(ids)).group_by(TaskStatusChange.task_id)).tuples()) if ids else {}
+        versions = dict(list(s.execute(select(TaskStatusChange.task_id, func.max(TaskStatusChange.id))
+                                  .where(TaskStatusChange.task_id.in_(ids)).group_by(TaskStatusChange.task_id)).tuples())) if ids else {}
     return TaskPage(a.name, views, total, max(0, offset), a.id, reg.successor_note(a.id),
                     {i: int(versions.get(i, 0)) for i in ids})
 
