@@ -24,6 +24,7 @@ from typing import Any
 
 import httpx
 
+from core.settings import Settings
 from reminders.notifier import Delivery, Notice, Outcome
 
 logger = logging.getLogger(__name__)
@@ -96,3 +97,15 @@ def classify(status: int, data: dict[str, Any]) -> Delivery:
     if (code in (400, 403, 404) and any(w in desc.lower() for w in _UNDELIVERABLE)) or code == 403:
         return Delivery(Outcome.UNDELIVERABLE, f"{code} {desc}")
     return Delivery(Outcome.FAILED, f"{code} {desc}")
+
+
+def notifiers_for(settings: Settings) -> dict[str, BotApiNotifier]:
+    """A notifier per configured channel (Telegram with buttons, Zalo with typed commands)."""
+    out: dict[str, BotApiNotifier] = {}
+    tg = settings.telegram
+    if tg.enabled and tg.token is not None:
+        out["telegram"] = BotApiNotifier("telegram", tg.base_url, tg.token.get_secret_value(), buttons=True)
+    z = settings.zalo
+    if z.enabled and z.token is not None:
+        out["zalo"] = BotApiNotifier("zalo", z.base_url, z.token.get_secret_value(), buttons=False, max_chars=2000)
+    return out
