@@ -218,6 +218,8 @@ class Router:
             if choices and 1 <= n <= len(choices):
                 await self.on_callback(ctx, choices[n - 1])
                 return
+        if await handlers.tasks.typed_command(self, ctx, text):  # "xong 12", "hoan 12 1 ngay" typed as text
+            return
         if not await self.within_questions(ctx):
             return
         ctx.args = text
