@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from core.agencies import Registry, norm_name
+from core.agencies import Registry
 from core.vocabulary import ADMIN, DONE
 from knowledge.store.account_models import User
 from knowledge.store.agencies import load_registry
@@ -76,7 +76,6 @@ class StoreSource:
     def inputs(self, start: date, end: date, policy: ReminderPolicy) -> PlanInputs:
         reg = load_registry(self.db)
         users = self.users(reg)
-        by_name = {norm_name(n): u.recipient for u, n in self._names() if n}
         before = timedelta(days=max(policy.lead_days, default=0) * 2 + 31)
         after = timedelta(days=policy.overdue_every_days * policy.overdue_max + 31
                           + policy.escalate_after_working_days * 2)
@@ -99,21 +98,16 @@ class StoreSource:
             leads = acting_agencies(reg, [a for a, r in agencies[tid] if r == "lead"])
             sup = acting_agencies(reg, [a for a, r in agencies[tid] if r == "support"]) - leads
             tasks.append(PlanTask(tid, due, False, tuple(str(i) for i in sorted(leads)),
-                                  tuple(str(i) for i in sorted(sup)), self._assignee(owner, by_name)))
+                                  tuple(str(i) for i in sorted(sup)), self._assignee(owner)))
         return PlanInputs(tasks, users, earliest, holds)
 
     @staticmethod
-    def _assignee(owner: str | None, by_name: dict[str, str]) -> str | None:
-        if not owner:
-            return None
-        if ":" in owner and owner.split(":", 1)[0] in ("telegram", "zalo"):
-            return owner.strip()
-        return by_name.get(norm_name(owner))
-
-    def _names(self) -> list[tuple[PlanUser, str | None]]:
-        with self.db.session() as s:
-            return [(PlanUser(f"{u.channel}:{u.channel_user_id}", u.role), u.display_name)
-                    for u in s.scalars(select(User).where(User.active.is_(True), User.display_name.is_not(None)))]
+    def _assignee(owner: str | None) -> str | None:
+        """The assignee when ``Người phụ trách`` names a user by channel id (never by display name:
+        users choose those themselves; see knowledge.tasks.actions.is_assignee)."""
+        if owner and ":" in owner and owner.split(":", 1)[0].strip().lower() in ("telegram", "zalo"):
+            return owner.strip().lower()
+        return None
 
     @staticmethod
     def _earliest_open(s: object, reg: Registry, province: str | None) -> dict[str, date]:

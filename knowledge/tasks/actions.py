@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core.agencies import Registry, norm_name
+from core.agencies import Registry
 from core.errors import AccessDeniedError, CchcError, NotFoundError
 from core.vocabulary import ADMIN, DONE, LEADER, OFFICIAL
 from knowledge.store.agencies import load_registry
@@ -114,11 +114,9 @@ def _lead_ids(s: Session, task_id: int) -> list[int | None]:
 
 
 def is_assignee(actor: Actor, owner: str | None) -> bool:
-    if not owner:
-        return False
-    if owner.strip() == actor.key:
-        return True
-    return bool(actor.name) and norm_name(owner) == norm_name(actor.name or "")
+    """The schedule's ``Người phụ trách`` names this user by channel id (``telegram:123``). Display
+    names are chosen by users themselves on Telegram and Zalo, so a name never grants anything."""
+    return bool(owner) and owner.strip().lower() == actor.key.lower()
 
 
 def may_act(s: Session, reg: Registry, actor: Actor, task: Task) -> bool:
@@ -129,6 +127,8 @@ def may_act(s: Session, reg: Registry, actor: Actor, task: Task) -> bool:
         return True
     if actor.role not in (OFFICIAL, LEADER) or not actor.agency:
         return False
+    if task.province and reg.province and task.province != reg.province:
+        return False  # another province's document (e.g. the Hải Dương report): not ours to act on
     mine = reg.resolve(actor.agency)
     return mine is not None and mine.id in acting_agencies(reg, _lead_ids(s, task.id))
 
