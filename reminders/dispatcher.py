@@ -15,7 +15,7 @@ import math
 import os
 import socket
 import time as _time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Protocol
@@ -103,7 +103,7 @@ def in_window(local: datetime, policy: ReminderPolicy, cal: WorkCalendar) -> boo
 class Dispatcher:
     def __init__(self, source: ReminderSource, ledger: Ledger, notifiers: Mapping[str, Notifier],
                  policy: ReminderPolicy, sign: messages.Signer, *, owner: str | None = None,
-                 hooks: Hooks | None = None, sleep: Callable[[float], object] | None = None) -> None:
+                 hooks: Hooks | None = None, sleep: Callable[[float], Awaitable[None]] | None = None) -> None:
         self.source = source
         self.ledger = ledger
         self.notifiers = dict(notifiers)

@@ -21,8 +21,9 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -88,15 +89,15 @@ class Ledger:
 
     def _insert_keys(self, rows: list[dict[str, object]]) -> list[str]:
         """Insert, do nothing on a key conflict; the keys actually inserted."""
-        table = Delivery.__table__
-        stmt = (postgresql.insert(table) if self.dialect == "postgresql" else sqlite.insert(table))
-        stmt = stmt.on_conflict_do_nothing(index_elements=["key"]).returning(table.c.key)
+        base = (postgresql.insert(Delivery) if self.dialect == "postgresql" else sqlite.insert(Delivery))
+        stmt = base.on_conflict_do_nothing(index_elements=["key"]).returning(Delivery.key)
         with self.db.session() as s:
             return [str(k) for k in s.execute(stmt, rows).scalars()]
 
     def insert_stale(self, reminders: Iterable[Reminder], *, now: datetime) -> int:
         """Record reminders dropped by catch-up (status ``cancelled``), each logged once."""
-        rows = [{"key": r.key, "task_id": r.task_id, "recipient": r.recipient, "channel": r.channel,
+        rows: list[dict[str, object]] = [
+                {"key": r.key, "task_id": r.task_id, "recipient": r.recipient, "channel": r.channel,
                  "kind": r.kind, "due": r.due, "note": r.note, "send_at": utc(r.send_at),
                  "not_before": utc(r.send_at), "status": "cancelled", "attempts": 0, "in_flight": False,
                  "error": "quá hạn gửi (bỏ qua sau thời gian dừng)", "created_at": now, "updated_at": now}
@@ -147,7 +148,7 @@ class Ledger:
         if self.dialect == "postgresql":
             return True
         with self.db.session() as s:
-            s.execute(sqlite.insert(DispatchLock.__table__).values(name=LOCK, owner=None, until=None)
+            s.execute(sqlite.insert(DispatchLock).values(name=LOCK, owner=None, until=None)
                       .on_conflict_do_nothing(index_elements=["name"]))
         with self.db.session() as s:
             got = s.execute(update(DispatchLock).where(
@@ -176,7 +177,7 @@ class Ledger:
                 status="uncertain", lease_owner=None, lease_until=None, in_flight=False, updated_at=now,
                 error="tiến trình gửi dừng giữa chừng sau khi yêu cầu đã đi: có thể đã gửi",
             ).returning(*cols)).all()
-        unsure = [Claimed(*r[:-1], utc(r[-1])) for r in rows]
+        unsure = [_claimed(r) for r in rows]
         if back or unsure:
             logger.warning("ledger: %d expired claims back to pending, %d uncertain", back, len(unsure))
         return back, unsure
@@ -184,6 +185,7 @@ class Ledger:
     def claim(self, owner: str, now: datetime, lease: timedelta, limit: int = 100) -> list[Claimed]:
         """Claim up to ``limit`` due rows (pending, not held) for ``owner``."""
         due = and_(Delivery.status == "pending", Delivery.not_before <= now)
+        where: ColumnElement[bool]
         with self.db.session() as s:
             if self.dialect == "postgresql":
                 ids = list(s.scalars(select(Delivery.id).where(due).order_by(Delivery.not_before, Delivery.id)
@@ -199,7 +201,7 @@ class Ledger:
                 in_flight=False, updated_at=now,
             ).returning(Delivery.id, Delivery.key, Delivery.task_id, Delivery.recipient, Delivery.channel,
                         Delivery.kind, Delivery.due, Delivery.note, Delivery.attempts, Delivery.send_at)).all()
-        return sorted((Claimed(*r[:-1], utc(r[-1])) for r in rows), key=lambda c: c.id)
+        return sorted((_claimed(r) for r in rows), key=lambda c: c.id)
 
     def start(self, row_id: int, owner: str, now: datetime) -> bool:
         """Mark the request as leaving (committed before the HTTP call). False: the lease was lost."""
@@ -246,6 +248,10 @@ class Ledger:
     def sent_today(self, s: Session, recipient: str, since: datetime) -> int:
         return int(s.scalar(select(func.count()).where(
             Delivery.recipient == recipient, Delivery.status == "sent", Delivery.sent_at >= since)) or 0)
+
+
+def _claimed(r: Any) -> Claimed:
+    return Claimed(int(r[0]), str(r[1]), r[2], str(r[3]), str(r[4]), str(r[5]), r[6], r[7], int(r[8]), utc(r[9]))
 
 
 def _rowcount(result: object) -> int:

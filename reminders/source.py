@@ -64,11 +64,12 @@ class StoreSource:
             q = select(User, ReminderSetting).outerjoin(ReminderSetting, ReminderSetting.user_id == User.id) \
                 .where(User.active.is_(True))
             for u, pref in s.execute(q):
-                if u.agency not in agency_ids:
-                    a = reg.resolve(u.agency) if u.agency else None
-                    agency_ids[u.agency] = str(a.id) if a else None
+                name = u.agency or ""
+                if name not in agency_ids:
+                    a = reg.resolve(name) if name else None
+                    agency_ids[name] = str(a.id) if a else None
                 out.append(PlanUser(
-                    f"{u.channel}:{u.channel_user_id}", u.role, agency_ids[u.agency],
+                    f"{u.channel}:{u.channel_user_id}", u.role, agency_ids[name],
                     muted=bool(pref and pref.muted), hour=pref.hour if pref else None,
                     deliverable=bool(u.chat_id) and not (pref and pref.undeliverable_at)))
         return out
@@ -120,6 +121,8 @@ class StoreSource:
             q = q.where(or_(Task.province.is_(None), Task.province == province))
         out: dict[str, date] = {}
         for aid, first in s.execute(q.group_by(TaskAgency.agency_id)):
+            if first is None:
+                continue
             for ag in acting_agencies(reg, [aid]):
                 k = str(ag)
                 if k not in out or first < out[k]:
@@ -202,8 +205,8 @@ class StoreSource:
 
 def ensure_setting(db: Database, user_id: int, now: datetime) -> None:
     """The user's reminder_settings row exists (insert, do nothing on conflict: safe under races)."""
-    table = ReminderSetting.__table__
-    stmt = (postgresql.insert(table) if db.engine.dialect.name == "postgresql" else sqlite.insert(table))
+    stmt = (postgresql.insert(ReminderSetting) if db.engine.dialect.name == "postgresql"
+            else sqlite.insert(ReminderSetting))
     with db.session() as s:
         s.execute(stmt.values(user_id=user_id, muted=False, updated_at=now)
                   .on_conflict_do_nothing(index_elements=["user_id"]))

@@ -172,7 +172,7 @@ def test_telegram_end_to_end(corpus_settings: Settings, tg: FakeTelegram, served
     confirm = tg.wait_sent(501, n_before + 1)[-1].text or ""
     assert "Đã ghi nhận hoàn thành" in confirm and f"mã {code}" in confirm
     assert tg.wait_until(lambda: bool(tg.edits), 10)
-    chat, mid, kept = tg.edits[-1]
+    _chat, mid, kept = tg.edits[-1]
     assert mid == listing.message_id and all(done_btn["callback_data"] != b["callback_data"] for r in kept for b in r)
     from knowledge.tasks import actions
 

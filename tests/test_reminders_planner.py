@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core.errors import ConfigError
-from reminders.planner import PlanTask, PlanUser, Planner, catch_up, lead_days, plan
+from reminders.planner import Planner, PlanTask, PlanUser, catch_up, lead_days, plan
 from reminders.policy import ReminderPolicy, load_policy
 from reminders.workdays import Override, WorkCalendar
 

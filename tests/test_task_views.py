@@ -100,7 +100,7 @@ def test_codes_users_see_are_codes_they_type(world: Any) -> None:
 
 
 def test_zalo_pages_with_a_numbered_choice_and_typed_commands(world: Any) -> None:
-    kn, acc, router = world
+    _kn, acc, router = world
     ch = MemoryChannel("zalo", buttons=False, limit=2000)
     join(router, acc, ch, "z1")
     text = say(router, ch, "z1", "/nhiemvu")[0][1]
@@ -114,7 +114,7 @@ def test_zalo_pages_with_a_numbered_choice_and_typed_commands(world: Any) -> Non
 
 
 def test_digest_and_preferences(world: Any) -> None:
-    kn, acc, router = world
+    _kn, acc, router = world
     ch = MemoryChannel("telegram")
     join(router, acc, ch, "21", role="leader")
     text = say(router, ch, "21", "/tonghop")[0][1]

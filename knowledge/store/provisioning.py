@@ -140,7 +140,9 @@ def import_users(db: Database, path: Path) -> UsersImport:
         raise CchcError(f"{Path(path).name}: thiếu cột " + ", ".join(missing)
                         + " (cần: Kênh, Mã người dùng, Vai trò; thêm Cơ quan, Mã trò chuyện, Họ tên nếu có).")
     reg = load_registry(db)
-    users, problems, seen = [], [], {}
+    users: list[NewUser] = []
+    problems: list[str] = []
+    seen: dict[tuple[str, str], int] = {}
 
     def cell(cells: list[object], name: str) -> str:
         i = cols.get(name)

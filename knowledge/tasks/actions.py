@@ -116,7 +116,9 @@ def _lead_ids(s: Session, task_id: int) -> list[int | None]:
 def is_assignee(actor: Actor, owner: str | None) -> bool:
     """The schedule's ``Người phụ trách`` names this user by channel id (``telegram:123``). Display
     names are chosen by users themselves on Telegram and Zalo, so a name never grants anything."""
-    return bool(owner) and owner.strip().lower() == actor.key.lower()
+    if not owner:
+        return False
+    return owner.strip().lower() == actor.key.lower()
 
 
 def may_act(s: Session, reg: Registry, actor: Actor, task: Task) -> bool:
@@ -219,7 +221,7 @@ def snooze(db: Database, task_id: int, actor: Actor, days: int, *, version: int 
             raise CchcError("snooze a done task", user_message=f"Nhiệm vụ {_named(t)} đã hoàn thành, không cần hoãn.")
         old = s.get(TaskSnooze, t.id)
         until = now + timedelta(days=days)
-        data = {"until": until.isoformat(), "previous": old.until.isoformat() if old else None}
+        data: dict[str, object] = {"until": until.isoformat(), "previous": old.until.isoformat() if old else None}
         label = "1 ngày" if days == 1 else "1 tuần"
         h = _record(s, t, actor, "snooze", t.status, now, data, f"hoãn nhắc việc {label}")
         if old is None:
