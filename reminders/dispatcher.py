@@ -184,7 +184,7 @@ class Dispatcher:
             async with sem:
                 if r.id not in chosen:
                     await self._skip(r, rep, "đã có nhắc việc mới hơn cho nhiệm vụ này")
-                elif self._clock() - r.send_at > max_age and not r.kind.startswith("alert_"):
+                elif self._clock() - r.due_at > max_age and not r.kind.startswith("alert_"):
                     await self._skip(r, rep, "quá hạn gửi (đã chờ quá lâu)")
                 else:
                     await self._deliver(r, rep)

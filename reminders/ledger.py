@@ -56,6 +56,11 @@ class Claimed:
     note: str | None
     attempts: int
     send_at: datetime
+    not_before: datetime  # later than send_at when held (snooze) or retried
+
+    @property
+    def due_at(self) -> datetime:
+        return max(self.send_at, self.not_before)
 
 
 class Ledger:
@@ -169,7 +174,7 @@ class Ledger:
         so the admins can be told)."""
         expired = and_(Delivery.status == "sending", Delivery.lease_until < now)
         cols = (Delivery.id, Delivery.key, Delivery.task_id, Delivery.recipient, Delivery.channel, Delivery.kind,
-                Delivery.due, Delivery.note, Delivery.attempts, Delivery.send_at)
+                Delivery.due, Delivery.note, Delivery.attempts, Delivery.send_at, Delivery.not_before)
         with self.db.session() as s:
             back = _rowcount(s.execute(update(Delivery).where(expired, Delivery.in_flight.is_(False)).values(
                 status="pending", lease_owner=None, lease_until=None, updated_at=now)))
@@ -200,7 +205,8 @@ class Ledger:
                 status="sending", lease_owner=owner, lease_until=now + lease, attempts=Delivery.attempts + 1,
                 in_flight=False, updated_at=now,
             ).returning(Delivery.id, Delivery.key, Delivery.task_id, Delivery.recipient, Delivery.channel,
-                        Delivery.kind, Delivery.due, Delivery.note, Delivery.attempts, Delivery.send_at)).all()
+                        Delivery.kind, Delivery.due, Delivery.note, Delivery.attempts, Delivery.send_at,
+                        Delivery.not_before)).all()
         return sorted((_claimed(r) for r in rows), key=lambda c: c.id)
 
     def start(self, row_id: int, owner: str, now: datetime) -> bool:
@@ -251,7 +257,8 @@ class Ledger:
 
 
 def _claimed(r: Any) -> Claimed:
-    return Claimed(int(r[0]), str(r[1]), r[2], str(r[3]), str(r[4]), str(r[5]), r[6], r[7], int(r[8]), utc(r[9]))
+    return Claimed(int(r[0]), str(r[1]), r[2], str(r[3]), str(r[4]), str(r[5]), r[6], r[7], int(r[8]), utc(r[9]),
+                   utc(r[10]))
 
 
 def _rowcount(result: object) -> int:

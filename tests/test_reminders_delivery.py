@@ -255,3 +255,70 @@ def test_nothing_is_sent_outside_the_window(db_url: str, tmp_path: Path, fake: F
 
 
 _ = threading  # the fake server runs in threads of this process
+
+
+def test_done_cancels_snooze_holds_and_undo_reopens(db_url: str, tmp_path: Path, fake: FaultyTelegram) -> None:
+    from knowledge.tasks import actions
+
+    seed(db_url, tmp_path, n_tasks=3, officials=(1001,))
+    rem = service(db_url, tmp_path)
+    db = rem.db
+    me = actions.Actor("telegram:1001", "official", "Sở Nội vụ", "telegram")
+    t1, t2, t3 = (actions.find_task_id(db, f"NV-0{i}") for i in (1, 2, 3))
+    actions.complete(db, t1, me, now=NOW.astimezone(UTC) - timedelta(minutes=5))
+    actions.snooze(db, t2, me, 1, now=NOW.astimezone(UTC) - timedelta(minutes=5))
+    done = actions.complete(db, t3, me, now=NOW.astimezone(UTC) - timedelta(minutes=5))
+    actions.undo(db, t3, me, version=done.version, now=NOW.astimezone(UTC) - timedelta(minutes=1))
+    report = dispatch(rem, fake, NOW)
+    assert report["sent"] == 1 and len(fake.texts_to(1001)) == 1 and "NV-03" in fake.texts_to(1001)[0]
+    assert {r["status"] for r in rem.deliveries(t2)} == {"pending"}, "held by the snooze"
+    assert not rem.deliveries(t1), "a done task is not even planned"
+    dispatch(rem, fake, NOW + timedelta(days=1))  # the snooze ended: the held reminder goes out once
+    assert [t for t in fake.texts_to(1001) if "NV-02" in t] and len(fake.texts_to(1001)) == 2
+
+
+def test_zalo_gets_typed_commands_instead_of_buttons(tmp_path: Path) -> None:
+    from tests.fakes.fake_zalo import FakeZalo
+
+    url = f"sqlite:///{tmp_path / 'z.sqlite3'}"
+    seed(url, tmp_path, n_tasks=1, officials=())
+    with Database(url).session() as s:
+        s.add(User(channel="zalo", channel_user_id="z1", chat_id="z1", role="official", agency="Sở Nội vụ",
+                   active=True, created_at=datetime.now(UTC)))
+    z = FakeZalo()
+    z.start()
+    try:
+        rem = service(url, tmp_path)
+
+        async def run() -> dict[str, int]:
+            n = BotApiNotifier("zalo", z.base_url, z.token, buttons=False, max_chars=2000)
+            try:
+                return (await rem.dispatcher({"zalo": n}).run_once(NOW)).as_dict()
+            finally:
+                await n.close()
+
+        assert asyncio.run(run())["sent"] == 1
+        text = z.texts_to("z1")[0]
+        assert text.startswith("Còn 7 ngày: ") and "xong NV-01" in text and "hoan NV-01 1 ngay" in text
+    finally:
+        z.stop()
+
+
+def test_throttle_one_message_per_second_per_chat() -> None:
+    from reminders.policy import ChannelThrottle
+    from reminders.throttle import Throttle
+
+    async def run() -> tuple[float, float]:
+        th = Throttle(ChannelThrottle(per_second=25, per_chat_per_second=1))
+        t0 = time.monotonic()
+        for _ in range(3):
+            await th.wait("chat-a")
+        same = time.monotonic() - t0
+        t0 = time.monotonic()
+        for i in range(20):
+            await th.wait(f"chat-{i}")
+        return same, time.monotonic() - t0
+
+    same, many = asyncio.run(run())
+    assert same >= 1.8, "three messages to one chat take about two seconds"
+    assert many < 1.5, "twenty different chats are not held back by the per-chat limit"
