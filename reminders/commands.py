@@ -48,7 +48,11 @@ def _fold(text: str) -> str:
 
 
 def parse(text: str) -> TaskCommand | None:
-    """The task command in ``text``, or None if it is not one (then it is a question)."""
+    """The task command in ``text``, or None if it is not one (then it is a question).
+
+    A command is a verb alone (usage help) or a verb and a task code; codes carry a digit (the
+    schedule's ``HY-2026-001``, a document task's number), so a question that merely starts with a
+    verb ("xem báo cáo quý 3") stays a question."""
     if not text or len(text) > _MAX_TEXT:
         return None
     folded = _fold(text.lstrip("/"))
@@ -66,6 +70,8 @@ def parse(text: str) -> TaskCommand | None:
     rest = rest.strip()
     if not rest:
         return TaskCommand(action, error=USAGE[action])
+    if not any(ch in "0123456789" for ch in rest.split()[0]):
+        return None  # "xem báo cáo quý 3", "xong việc chưa": a question, not a task code
     if action == "snooze":
         m = _SNOOZE.match(rest)
         if not m:

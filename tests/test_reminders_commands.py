@@ -46,15 +46,13 @@ def test_same_words_everywhere(text: str, want: TaskCommand) -> None:
     assert parse(text) == want
 
 
-@pytest.mark.parametrize("text", ["xong", "hoan 12 3 thang", "xong 12 13", "xong ²"])
+@pytest.mark.parametrize("text", ["xong", "hoan 12 3 thang", "xong 12 13", "/xem"])
 def test_bad_task_commands_get_usage_not_a_guess(text: str) -> None:
     got = parse(text)
     assert got is not None and got.code is None and got.error and "Cú pháp" in got.error
 
 
-@pytest.mark.parametrize("text", ["Sở Nội vụ phải làm gì?", "xong việc chưa", "", "/", "x" * 5000])
+@pytest.mark.parametrize("text", ["Sở Nội vụ phải làm gì?", "xong việc chưa", "", "/", "x" * 5000,
+                                  "Xem kết quả PAR INDEX năm 2022", "hoàn thành kế hoạch CCHC khi nào?", "xong ²"])
 def test_questions_are_not_commands(text: str) -> None:
-    got = parse(text)
-    assert got is None or got.error is not None
-    if text.startswith("Sở"):
-        assert got is None
+    assert parse(text) is None
