@@ -115,6 +115,7 @@ class Dispatcher:
         self._sleep = sleep or asyncio.sleep
         self._t0 = 0.0
         self._now0 = datetime.now(UTC)
+        self._known: set[str] = set()  # keys this process already put in the ledger (saves re-inserting each tick)
 
     def _clock(self) -> datetime:
         return self._now0 + timedelta(seconds=_time.monotonic() - self._t0)
@@ -160,8 +161,16 @@ class Dispatcher:
         due = [r for r in planner.plan(inputs.tasks, start, end, inputs.earliest_open) if r.send_at <= now]
         keep, stale = catch_up(due, now, timedelta(hours=self.policy.catch_up_hours))
         await asyncio.to_thread(self.source.cancel_obsolete, self.ledger, now)
+        # The ledger decides (insert ... on conflict do nothing); the in-process set only skips rows
+        # this process inserted before. Snoozed tasks are always offered again (their hold may be new).
+        keep = [r for r in keep if r.key not in self._known or r.task_id in inputs.holds]
+        stale = [r for r in stale if r.key not in self._known]
         rep.planned = await asyncio.to_thread(self.ledger.insert, keep, now=now, holds=inputs.holds)
         rep.stale = await asyncio.to_thread(self.ledger.insert_stale, stale, now=now)
+        if len(self._known) > 500_000:
+            self._known.clear()
+        self._known.update(r.key for r in keep)
+        self._known.update(r.key for r in stale)
 
     async def _batch(self, rows: list[Claimed], rep: DispatchReport) -> None:
         """Send a claimed batch; of several due rows of one task, recipient and family only the latest goes."""
