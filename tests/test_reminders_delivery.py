@@ -322,3 +322,22 @@ def test_throttle_one_message_per_second_per_chat() -> None:
     same, many = asyncio.run(run())
     assert same >= 1.8, "three messages to one chat take about two seconds"
     assert many < 1.5, "twenty different chats are not held back by the per-chat limit"
+
+
+def test_changed_due_date_replans(db_url: str, tmp_path: Path, fake: FaultyTelegram) -> None:
+    seed(db_url, tmp_path, n_tasks=1, officials=(1001,))
+    rem = service(db_url, tmp_path, catch_up_hours=96)
+    dispatch(rem, fake, NOW)  # lead_7 for the 15/12 due date
+    dispatch(rem, fake, NOW.replace(day=11, hour=18))  # lead_3 (11/12 08:00) planned, held: outside the window
+    assert [r["status"] for r in rem.deliveries() if r["kind"] == "lead_3"] == ["pending"]
+    sheet = tmp_path / "moved.csv"
+    sheet.write_text("Mã,Nhiệm vụ,Cơ quan chủ trì,Hạn hoàn thành,Trạng thái\n"
+                     "NV-01,Báo cáo số 1 về CCHC,Sở Nội vụ,22/12/2026,chưa làm\n", encoding="utf-8")
+    import_schedule(rem.db, sheet)
+    dispatch(rem, fake, NOW.replace(day=14, hour=8, minute=30))  # the old lead_3 must not go out
+    assert [(r["status"], r["error"]) for r in rem.deliveries() if r["kind"] == "lead_3"] == [
+        ("cancelled", "hạn nhiệm vụ đã đổi")]
+    dispatch(rem, fake, NOW.replace(day=15))  # lead_7 of the new date
+    texts = fake.texts_to(1001)
+    assert len(texts) == 2 and "hạn 15/12/2026" in texts[0] and texts[1].startswith("Còn 7 ngày") \
+        and "hạn 22/12/2026" in texts[1]
