@@ -43,9 +43,11 @@ class AgencyTasks:
     successor_note: str | None
     home_province: str | None
     predecessors: list[str] = field(default_factory=list)
+    total: int = -1  # all of the agency's tasks; ``tasks`` holds at most the loading limit
 
     def text(self, *, limit: int = 40) -> str:
-        lines = [f"Nhiệm vụ của {self.agency} ({len(self.tasks)} nhiệm vụ):"]
+        total = max(self.total, len(self.tasks))
+        lines = [f"Nhiệm vụ của {self.agency} ({total} nhiệm vụ):"]
         if self.successor_note:
             lines.append(f"Lưu ý: {self.successor_note}")
         if not self.tasks:
@@ -68,8 +70,8 @@ class AgencyTasks:
                 lines.append(f"{shown}. {format_task_line(t)}{mark}")
                 if t.section:
                     lines.append(f"   Nguồn: {t.source} › {t.section}")
-        if len(self.tasks) > shown:
-            lines.append(f"... và {len(self.tasks) - shown} nhiệm vụ khác (xem: cchc tasks list --agency \"{self.agency}\").")
+        if total > shown:
+            lines.append(f"... và {total - shown} nhiệm vụ khác (xem: cchc tasks list --agency \"{self.agency}\").")
         return "\n".join(lines)
 
 
@@ -79,9 +81,22 @@ def _sort_key(t: TaskView, home: str | None) -> tuple[int, str, int]:
     return (other, "".join(chr(0x10FFFF - ord(c)) for c in d), t.id)
 
 
-def tasks_for_agency(db: Database, agency: str, *, today: date | None = None) -> AgencyTasks:
+def _first_ids(s: Session, ids: list[int], home: str | None, limit: int) -> list[int]:
+    """Of many task ids, the ``limit`` to load in full: the home province's document tasks first, then
+    schedule rows, then other provinces', newest first (light columns only, in chunks)."""
+    keyed: list[tuple[int, int, int]] = []
+    for i in range(0, len(ids), 900):
+        for tid, origin, prov in s.execute(select(Task.id, Task.origin, Task.province).where(Task.id.in_(ids[i:i + 900]))):
+            other = 1 if (prov and home and prov != home) else 0
+            keyed.append((other, 0 if origin == "document" else 1, -tid))
+    keyed.sort()
+    return [-k[2] for k in keyed[:limit]]
+
+
+def tasks_for_agency(db: Database, agency: str, *, today: date | None = None, limit: int = 1000) -> AgencyTasks:
     """Tasks of an agency (and of the groups it belongs to), grouped by document newest first; the
-    home province's documents first, other provinces' labelled. Unknown agency -> NotFoundError."""
+    home province's documents first, other provinces' labelled. Unknown agency -> NotFoundError.
+    At most ``limit`` tasks are loaded (``total`` counts them all), so a 100,000-row schedule stays cheap."""
     today = today or date.today()
     reg = load_registry(db)
     a = reg.require(agency)
@@ -90,12 +105,13 @@ def tasks_for_agency(db: Database, agency: str, *, today: date | None = None) ->
         for pred in reg.predecessors(a.id):  # responsibilities inherited from merged bodies
             for tid, role in matching_task_ids(s, reg, pred.id).items():
                 roles.setdefault(tid, role)
-        tasks = load_tasks(s, Task.id.in_(roles)) if roles else []
+        ids = list(roles) if len(roles) <= limit else _first_ids(s, list(roles), reg.province, limit)
+        tasks = [t for i in range(0, len(ids), 900) for t in load_tasks(s, Task.id.in_(ids[i:i + 900]))]
         views = to_views(s, tasks, reg, today)
     rank = {"lead": 0, "support": 1, "group": 2, "group-support": 3}
     views.sort(key=lambda t: (*_sort_key(t, reg.province)[:2], rank.get(roles.get(t.id, "lead"), 0), t.id))
     return AgencyTasks(a.name, views, roles, reg.successor_note(a.id), reg.province,
-                       [p.name for p in reg.predecessors(a.id)])
+                       [p.name for p in reg.predecessors(a.id)], total=len(roles))
 
 
 def tasks_due_between(db: Database, start: date, end: date, *, agency: str | None = None,
