@@ -51,6 +51,8 @@ class Incoming:
     mentioned: bool = False
     display_name: str | None = None
     received_at: float = field(default=0.0, compare=False)
+    message_id: str | None = None  # of the message whose button was pressed
+    buttons: list[list[Button]] = field(default_factory=list, compare=False)  # that message's buttons
 
     def __post_init__(self) -> None:
         """The channel boundary: whatever a channel hands over is cleaned here, once (lone surrogates,
@@ -84,6 +86,9 @@ class Channel(ABC):
 
     async def answer_callback(self, callback_id: str, text: str | None = None) -> None:  # noqa: B027
         """Acknowledge a button press (stops the spinner on Telegram). Default: nothing to do."""
+
+    async def edit_buttons(self, chat_id: str, message_id: str, buttons: list[list[Button]] | None) -> None:  # noqa: B027
+        """Replace the buttons under a sent message (after a press). Default: channels without buttons."""
 
     async def download(self, file: IncomingFile, max_bytes: int) -> bytes:
         """The bytes of a file the user sent. Channels without file support raise."""

@@ -34,6 +34,7 @@ from core.errors import CchcError
 from core.settings import Settings
 from knowledge.api import KnowledgeAPI
 from knowledge.store.accounts import Accounts, UserInfo
+from reminders.service import RemindersAPI
 
 logger = logging.getLogger(__name__)
 
@@ -94,6 +95,7 @@ class Router:
         self.group_notices = KeyedLimiter(1, GROUP_NOTICE_PERIOD_S)  # "not allowed" once an hour per group
         self.today = today
         self.file_handler: FileHandler | None = None
+        self.reminders: RemindersAPI | None = None  # set by the composition root when reminders run
 
     # ------------------------------------------------------------------ entry point
     async def handle(self, inc: Incoming, channel: Channel) -> None:
@@ -216,6 +218,8 @@ class Router:
             if choices and 1 <= n <= len(choices):
                 await self.on_callback(ctx, choices[n - 1])
                 return
+        if await handlers.tasks.typed_command(self, ctx, text):  # "xong 12", "hoan 12 1 ngay" typed as text
+            return
         if not await self.within_questions(ctx):
             return
         ctx.args = text

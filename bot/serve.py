@@ -17,11 +17,14 @@ from dataclasses import dataclass, field
 from bot.backend import Running, backend, configured_channels
 from bot.channel import Channel
 from bot.files import make_file_handler
+from bot.push import notifiers_for
 from bot.router import Router
 from bot.sender import Sender
 from core.errors import CchcError
 from core.settings import Settings
 from knowledge.api import KnowledgeAPI
+from reminders.scheduler import ReminderTick
+from reminders.service import Reminders
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +50,8 @@ def build_services(settings: Settings, knowledge: KnowledgeAPI) -> Services:
     return Services(settings, knowledge, router, Sender(knowledge.accounts, channels), channels)
 
 
-async def serve(settings: Settings, knowledge: KnowledgeAPI, stop: asyncio.Event | None = None) -> None:
+async def serve(settings: Settings, knowledge: KnowledgeAPI, stop: asyncio.Event | None = None,
+                reminders: Reminders | None = None) -> None:
     names = configured_channels(settings)
     if not names:
         raise CchcError(NO_CHANNEL)
@@ -58,6 +62,7 @@ async def serve(settings: Settings, knowledge: KnowledgeAPI, stop: asyncio.Event
             loop.add_signal_handler(sig, stop.set)
     logging.getLogger("tornado.access").setLevel(logging.WARNING)  # request lines carry photo tokens
     svc = build_services(settings, knowledge)
+    svc.router.reminders = reminders
     try:
         await asyncio.to_thread(knowledge.refresh)  # load the index before the first question
     except CchcError as exc:
@@ -66,16 +71,22 @@ async def serve(settings: Settings, knowledge: KnowledgeAPI, stop: asyncio.Event
 
     await asyncio.to_thread(warm_up)  # matplotlib's import, paid now rather than by the first /diem
     running: list[Running] = []
+    tick: ReminderTick | None = None
     try:
         for name in names:
             started = await backend(name).start(settings, svc.router)
             running.append(started)
             svc.channels[name] = started.channel
+        if reminders is not None:  # the reminder scheduler: a tick every minute (see reminders/scheduler.py)
+            tick = ReminderTick(reminders, notifiers_for(settings))
+            tick.start()
         labels = ", ".join(r.label for r in running)
         logger.info("serving: %s", labels)
         print("Trợ lý CCHC đang chạy: " + labels + ". Nhấn Ctrl+C để dừng.", file=sys.stderr, flush=True)
         await stop.wait()
     finally:
+        if tick is not None:
+            tick.stop()
         for r in reversed(running):
             try:
                 await r.stop()
@@ -84,5 +95,5 @@ async def serve(settings: Settings, knowledge: KnowledgeAPI, stop: asyncio.Event
         logger.info("stopped")
 
 
-def run_serve(settings: Settings, knowledge: KnowledgeAPI) -> None:
-    asyncio.run(serve(settings, knowledge))
+def run_serve(settings: Settings, knowledge: KnowledgeAPI, reminders: Reminders | None = None) -> None:
+    asyncio.run(serve(settings, knowledge, reminders=reminders))

@@ -76,6 +76,12 @@ class TelegramChannel(Channel):
         except TelegramError as exc:  # an old button: the reply still goes out
             logger.info("answerCallbackQuery failed: %s", type(exc).__name__)
 
+    async def edit_buttons(self, chat_id: str, message_id: str, buttons: list[list[Button]] | None) -> None:
+        try:
+            await self.bot.edit_message_reply_markup(int(chat_id), int(message_id), reply_markup=self._markup(buttons))
+        except TelegramError as exc:  # too old to edit, or unchanged: the action itself is done
+            logger.info("editMessageReplyMarkup failed: %s", type(exc).__name__)
+
     async def download(self, file: IncomingFile, max_bytes: int) -> bytes:
         if file.size is not None and file.size > max_bytes:
             raise FileTooLargeError(f"{file.name}: quá lớn", path=file.name)
@@ -92,10 +98,14 @@ def to_incoming(update: Update, bot_username: str | None) -> Incoming | None:
     q = update.callback_query
     if q is not None:
         chat = q.message.chat if q.message is not None else None
+        markup = getattr(q.message, "reply_markup", None) if q.message is not None else None
+        rows = [[Button(b.text, b.callback_data) for b in row if isinstance(b.callback_data, str)]
+                for row in (markup.inline_keyboard if markup else ())]
         return Incoming(
             channel="telegram", user_id=str(q.from_user.id), chat_id=str(chat.id if chat else q.from_user.id),
             callback_data=q.data, callback_id=q.id, is_group=bool(chat and chat.type != ChatType.PRIVATE),
             display_name=q.from_user.full_name, received_at=received,
+            message_id=str(q.message.message_id) if q.message is not None else None, buttons=[r for r in rows if r],
         )
     msg = update.message
     if msg is None or msg.from_user is None:

@@ -14,6 +14,7 @@ from bot.router import Router
 from core.private import private_dir
 from core.settings import Settings
 from knowledge.api import KnowledgeAPI
+from reminders.service import RemindersAPI
 
 logger = logging.getLogger(__name__)
 
@@ -54,12 +55,13 @@ class TerminalChannel(Channel):
 
 
 def run_terminal_chat(knowledge: KnowledgeAPI, *, stdin: TextIO | None = None, stdout: TextIO | None = None,
-                      settings: Settings | None = None) -> None:
+                      settings: Settings | None = None, reminders: RemindersAPI | None = None) -> None:
     inp = stdin or sys.stdin
     out = stdout or sys.stdout
     settings = settings or knowledge.settings
     user = knowledge.accounts.ensure_local_admin()
     router = Router(settings, knowledge)
+    router.reminders = reminders
     channel = TerminalChannel(out, settings)
     out.write(WELCOME + "\n")
 

@@ -7,11 +7,18 @@ search index.
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from core import logs
+from core.keys import load_or_create_secret
 from core.private import secure_home
 from core.settings import Settings, load_settings
 from knowledge.service import Knowledge
+from reminders.policy import load_policy
+from reminders.service import Reminders
+
+if TYPE_CHECKING:
+    from bot.push import BotApiNotifier
 
 logger = logging.getLogger(__name__)
 
@@ -24,6 +31,7 @@ class AppContext:
         self.verbose = verbose
         self._settings: Settings | None = None
         self._knowledge: Knowledge | None = None
+        self._reminders: Reminders | None = None
 
     @property
     def settings(self) -> Settings:
@@ -39,3 +47,18 @@ class AppContext:
         if self._knowledge is None:
             self._knowledge = Knowledge(self.settings)
         return self._knowledge
+
+    @property
+    def reminders(self) -> Reminders:
+        """The reminders door over the same database; the policy is validated here (a Vietnamese
+        error naming the key on a bad value)."""
+        if self._reminders is None:
+            policy = load_policy(self.settings.reminders)
+            self._reminders = Reminders(self.knowledge.db, policy, load_or_create_secret(self.settings.home))
+        return self._reminders
+
+    def notifiers(self) -> dict[str, BotApiNotifier]:
+        """The channels' side of the reminders' Notifier port, for the configured channels."""
+        from bot.push import notifiers_for
+
+        return notifiers_for(self.settings)

@@ -216,6 +216,7 @@ class Settings(BaseSettings):
     telegram: TelegramSettings = TelegramSettings()
     zalo: ZaloSettings = ZaloSettings()
     access: AccessSettings = AccessSettings()
+    reminders: dict[str, Any] = Field(default_factory=dict, description="validated by reminders.policy.load_policy")
 
     @field_validator("log_level")
     @classmethod

@@ -17,8 +17,9 @@ from knowledge.ingestion import IngestReport
 from knowledge.scores.summary import ScoreSummary
 from knowledge.search.retriever import Retriever
 from knowledge.store.accounts import Accounts
+from knowledge.tasks.actions import ActionResult, Actor
 from knowledge.tasks.imports import ImportReport
-from knowledge.tasks.query import AgencyTasks
+from knowledge.tasks.query import AgencyTasks, TaskPage
 from knowledge.tasks.views import TaskView
 
 logger = logging.getLogger(__name__)
@@ -45,6 +46,16 @@ class KnowledgeAPI(Protocol):
     def import_schedule(self, path: Path, *, isolate: bool = False) -> ImportReport: ...
 
     def mark_done(self, task_id: int, *, by: str, channel: str) -> TaskView: ...
+
+    def task_page(self, agency: str | int, *, offset: int = 0, limit: int = 10, today: date | None = None,
+                  due_until: date | None = None) -> TaskPage: ...
+
+    def find_task(self, code: str) -> int: ...
+
+    def task_action(self, task_id: int, action: str, actor: Actor, *, days: int | None = None,
+                    version: int | None = None) -> ActionResult: ...
+
+    def task_quote(self, task_id: int, actor: Actor) -> str: ...
 
     def record_answer(self, *, user_id: int | None, channel: str, answer: Answer) -> int: ...
 

@@ -220,6 +220,27 @@ class Knowledge:
     def task_history(self, task_id: int) -> list[dict[str, Any]]:
         return actions.history(self.db, task_id)
 
+    def task_page(self, agency: str | int, *, offset: int = 0, limit: int = 10, today: date | None = None,
+                  due_until: date | None = None) -> task_query.TaskPage:
+        return task_query.task_page(self.db, agency, offset=offset, limit=limit, today=today, due_until=due_until)
+
+    def find_task(self, code: str) -> int:
+        return actions.find_task_id(self.db, code)
+
+    def task_action(self, task_id: int, action: str, actor: actions.Actor, *, days: int | None = None,
+                    version: int | None = None) -> actions.ActionResult:
+        """done / snooze / undo, each behind the one authorization rule (:func:`actions.may_act`)."""
+        if action == "done":
+            return actions.complete(self.db, task_id, actor, version=version)
+        if action == "snooze":
+            return actions.snooze(self.db, task_id, actor, days or 1, version=version)
+        if action == "undo":
+            return actions.undo(self.db, task_id, actor, version=version)
+        raise ValueError(f"unknown task action {action!r}")
+
+    def task_quote(self, task_id: int, actor: actions.Actor) -> str:
+        return actions.quote(self.db, task_id, actor)
+
     # ------------------------------------------------------------------ agencies
     def agencies(self) -> list[dict[str, Any]]:
         return agencies.list_agencies(self.db)

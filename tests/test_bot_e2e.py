@@ -113,6 +113,12 @@ def settle(fake: Any, seconds: float = 0.6) -> None:
     time.sleep(seconds)
 
 
+def tasks_query_status(db: Database, task_id: int) -> str:
+    from knowledge.tasks import query as tasks_query
+
+    return tasks_query.get_task(db, task_id).status
+
+
 @pytest.mark.slow
 def test_telegram_end_to_end(corpus_settings: Settings, tg: FakeTelegram, served_tg: Served) -> None:
     # an unregistered user gets the access message only
@@ -150,24 +156,33 @@ def test_telegram_end_to_end(corpus_settings: Settings, tg: FakeTelegram, served
     assert len(tg.callback_answers) == 1
     tg.reject_html = False
 
-    # pressing "Đã xong" under a task marks it done
+    # /nhiemvu: one message of at most ~10 items, most urgent first, codes users can type, no CLI hints;
+    # pressing "Xong" marks that task done, names it, and the pressed message loses that button
     tg.push_message(501, "/nhiemvu")
-    assert tg.wait_until(lambda: any(s.buttons and "done:" in s.buttons[0][0]["callback_data"] for s in tg.sent_to(501)), 20)
-    pieces = tg.sent_to(501)[3:]
-    listing = pieces[-1]
-    assert "Nhiệm vụ của Sở Nội vụ" in (pieces[0].text or "")
-    assert len(pieces) > 1 and all(len(p.text or "") <= 4096 for p in pieces)  # long list split, buttons on the last
+    assert tg.wait_until(lambda: any(s.buttons and "Xong" in s.buttons[0][0]["text"] for s in tg.sent_to(501)), 20), (
+        tg.texts_to(501)[-1:], served_tg.logs()[-3000:])
+    listing = tg.sent_to(501)[-1]
+    assert "Sở Nội vụ" in (listing.text or "") and "cchc " not in (listing.text or "")
+    assert len(listing.text or "") <= 4096 and (listing.text or "").count("▪") <= 10
     n_before = len(tg.sent_to(501))
     done_btn = listing.buttons[0][0]
-    assert done_btn["text"].startswith("✅ Đã xong")
-    task_id = int(done_btn["callback_data"].split(":")[1])
-    tg.push_callback(501, done_btn["callback_data"])
-    assert f"#{task_id} đã hoàn thành" in (tg.wait_sent(501, n_before + 1)[-1].text or "")
-    from knowledge.tasks import query as tasks_query
+    code = done_btn["text"].removeprefix("✅ Xong ")
+    assert f"[{code}]" in (listing.text or "")
+    tg.push_callback(501, done_btn["callback_data"], keyboard=listing.buttons, message_id=listing.message_id)
+    confirm = tg.wait_sent(501, n_before + 1)[-1].text or ""
+    assert "Đã ghi nhận hoàn thành" in confirm and f"mã {code}" in confirm
+    assert tg.wait_until(lambda: bool(tg.edits), 10)
+    _chat, mid, kept = tg.edits[-1]
+    assert mid == listing.message_id and all(done_btn["callback_data"] != b["callback_data"] for r in kept for b in r)
+    from knowledge.tasks import actions
 
     db = Database(corpus_settings.database_url)
-    assert tasks_query.get_task(db, task_id).status == "hoàn thành"
+    assert tasks_query_status(db, actions.find_task_id(db, code)) == "hoàn thành"
     db.dispose()
+    # the same button again (replayed) changes nothing: the task's version moved on
+    tg.push_callback(501, done_btn["callback_data"])
+    assert "Nút này đã cũ" in (tg.wait_sent(501, n_before + 2)[-1].text or "")
+    n_before += 1
 
     # officials may not use /diem; a group message not addressed to the bot is ignored
     tg.push_message(501, "/diem")

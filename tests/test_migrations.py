@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 from knowledge.store.migrations import all_migrations, migrate
 from knowledge.store.models import Base, Document, Passage, Section
 
-MODEL_MODULES = ("knowledge.store.models", "knowledge.store.score_models", "knowledge.store.task_models", "knowledge.store.account_models")
+MODEL_MODULES = ("knowledge.store.models", "knowledge.store.score_models", "knowledge.store.task_models", "knowledge.store.account_models",
+                 "reminders.models")
 PG_URL = os.environ.get("CCHC_TEST_DATABASE_URL")
 
 

@@ -10,7 +10,7 @@ logger = logging.getLogger(__name__)
 
 
 def all_commands() -> list[click.Command]:
-    from cchc.commands import documents, groups, knowledge, scores, tasks, users
+    from cchc.commands import documents, groups, knowledge, reminders, scores, tasks, users
 
     return [*knowledge.COMMANDS, *documents.COMMANDS, *scores.COMMANDS, *tasks.COMMANDS, *users.COMMANDS,
-            *groups.COMMANDS]
+            *groups.COMMANDS, *reminders.COMMANDS]

@@ -146,7 +146,7 @@ def chat(app: AppContext) -> None:
     """Trò chuyện trong terminal (cùng câu lệnh và câu trả lời như bot)."""
     from bot.terminal import run_terminal_chat
 
-    run_terminal_chat(app.knowledge)
+    run_terminal_chat(app.knowledge, reminders=app.reminders)
 
 
 

@@ -68,6 +68,42 @@ def revoke_cmd(app: AppContext, user: str, as_json: bool) -> None:
         click.echo(f"Đã thu hồi quyền của {info.key}.")
 
 
+@users_group.command("add")
+@click.option("--channel", required=True, type=click.Choice(["telegram", "zalo"]))
+@click.option("--user-id", "user_id", required=True, help="mã người dùng trên kênh")
+@click.option("--chat-id", "chat_id", default=None, help="mã cuộc trò chuyện (Telegram: mặc định bằng user-id)")
+@click.option("--role", required=True, type=click.Choice(["official", "leader", "admin"]))
+@click.option("--agency", default=None, help="cơ quan (bắt buộc với official)")
+@click.option("--name", default=None, help="họ tên (để khớp với cột Người phụ trách của lịch nhiệm vụ)")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def add_cmd(app: AppContext, channel: str, user_id: str, chat_id: str | None, role: str, agency: str | None,
+            name: str | None, as_json: bool) -> None:
+    """Cấp quyền trực tiếp cho một người dùng (không cần mã mời)."""
+    from knowledge.store.provisioning import NewUser, add_user
+
+    info = add_user(app.knowledge.db, NewUser(channel, user_id, role, agency, chat_id, name))
+    if as_json:
+        emit(info.as_dict())
+    else:
+        click.echo(f"Đã cấp quyền {info.role} cho {info.key}" + (f" ({info.agency})." if info.agency else "."))
+
+
+@users_group.command("import")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def import_cmd(app: AppContext, path: Path, as_json: bool) -> None:
+    """Nhập danh sách người dùng từ CSV/XLSX (cột Kênh, Mã người dùng, Vai trò, Cơ quan, Mã trò chuyện, Họ tên)."""
+    from knowledge.store.provisioning import import_users
+
+    rep = import_users(app.knowledge.db, path)
+    if as_json:
+        emit(rep.as_dict())
+    else:
+        click.echo(f"Đã nhập {len(rep.added)} người dùng từ {rep.path}.")
+
+
 @click.group("feedback")
 def feedback_group() -> None:
     """Góp ý 👍/👎 của người dùng về câu trả lời."""
@@ -107,10 +143,10 @@ def serve_cmd(app: AppContext) -> None:
             from bot.terminal import run_terminal_chat
 
             click.echo("Mở trò chuyện trong terminal…", err=True)
-            run_terminal_chat(app.knowledge)
+            run_terminal_chat(app.knowledge, reminders=app.reminders)
             return
         sys.exit(1)
-    run_serve(settings, app.knowledge)
+    run_serve(settings, app.knowledge, app.reminders)
 
 
 COMMANDS = [users_group, feedback_group, serve_cmd]

@@ -108,5 +108,19 @@ class TaskStatusChange(Base):
     channel: Mapped[str] = mapped_column(String(30))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     note: Mapped[str | None] = mapped_column(Text)
+    action: Mapped[str | None] = mapped_column(String(20))  # migration 0007: what changed, for undo
+    data: Mapped[str | None] = mapped_column(Text)  # JSON: the state it replaced
+    undone_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     task: Mapped[Task] = relationship(back_populates="history")
+
+
+class TaskSnooze(Base):
+    """Reminders of a task are held until ``until`` (Hoãn 1 ngày / 1 tuần; migration 0007)."""
+
+    __tablename__ = "task_snoozes"
+
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True)
+    until: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    by: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -68,6 +68,7 @@ class Sent:
     photo: bytes | None = None
     caption: str | None = None
     at: float = 0.0
+    message_id: int = 0
 
 
 class FakeTelegram(FakeBotApi):
@@ -77,6 +78,7 @@ class FakeTelegram(FakeBotApi):
         self.delivered_at: dict[int, float] = {}
         self.sent: list[Sent] = []
         self.callback_answers: list[str] = []
+        self.edits: list[tuple[int, int, list[list[dict[str, Any]]]]] = []  # editMessageReplyMarkup calls
         self.webhook: dict[str, Any] | None = None
         self.files: dict[str, tuple[str, bytes]] = {}
         self.reject_html = False
@@ -138,14 +140,17 @@ class FakeTelegram(FakeBotApi):
         doc = {"file_id": fid, "file_unique_id": f"U{fid}", "file_name": name, "mime_type": mime, "file_size": len(data)}
         return self.push_message(user_id, "", document=doc)
 
-    def push_callback(self, user_id: int, data: str, *, chat_id: int | None = None) -> int:
-        q = {
-            "id": f"cbq{next(self._msg_ids)}", "from": self._user(user_id), "chat_instance": "ci1", "data": data,
-            "message": {"message_id": next(self._msg_ids), "date": int(time.time()),
-                        "chat": self._chat(chat_id or user_id, "private"),
-                        "from": {"id": BOT_ID, "is_bot": True, "first_name": "CCHC", "username": BOT_USERNAME},
-                        "text": "…"},
-        }
+    def push_callback(self, user_id: int, data: str, *, chat_id: int | None = None,
+                      keyboard: list[list[dict[str, Any]]] | None = None, message_id: int | None = None) -> int:
+        """A button press; ``keyboard`` is the pressed message's inline keyboard (as the API sends it)."""
+        message: dict[str, Any] = {"message_id": message_id or next(self._msg_ids), "date": int(time.time()),
+                                   "chat": self._chat(chat_id or user_id, "private"),
+                                   "from": {"id": BOT_ID, "is_bot": True, "first_name": "CCHC", "username": BOT_USERNAME},
+                                   "text": "…"}
+        if keyboard:
+            message["reply_markup"] = {"inline_keyboard": keyboard}
+        q = {"id": f"cbq{next(self._msg_ids)}", "from": self._user(user_id), "chat_instance": "ci1", "data": data,
+             "message": message}
         return self._push({"callback_query": q})
 
     # ------------------------------------------------------------------ what the bot sent
@@ -218,10 +223,12 @@ class FakeTelegram(FakeBotApi):
             if isinstance(markup, str):
                 markup = json.loads(markup)
             buttons = (markup or {}).get("inline_keyboard", [])
+            msg = self._message(chat_id, text=visible)
             with self.cond:
-                self.sent.append(Sent("sendMessage", chat_id, visible, raw, mode, buttons, at=time.perf_counter()))
+                self.sent.append(Sent("sendMessage", chat_id, visible, raw, mode, buttons, at=time.perf_counter(),
+                                      message_id=msg["message_id"]))
                 self.cond.notify_all()
-            return ok(self._message(chat_id, text=visible))
+            return ok(msg)
         if name == "sendPhoto":
             chat_id = int(f["chat_id"])
             photo = files.get("photo")
@@ -231,6 +238,14 @@ class FakeTelegram(FakeBotApi):
                 self.sent.append(Sent("sendPhoto", chat_id, photo=photo, caption=f.get("caption"), at=time.perf_counter()))
                 self.cond.notify_all()
             return ok(self._message(chat_id, photo=[{"file_id": "P1", "file_unique_id": "UP1", "width": 800, "height": 600}]))
+        if name == "editMessageReplyMarkup":
+            markup = f.get("reply_markup")
+            if isinstance(markup, str):
+                markup = json.loads(markup)
+            with self.cond:
+                self.edits.append((int(f["chat_id"]), int(f["message_id"]), (markup or {}).get("inline_keyboard", [])))
+                self.cond.notify_all()
+            return ok(True)
         if name == "answerCallbackQuery":
             with self.cond:
                 self.callback_answers.append(str(f.get("callback_query_id")))
