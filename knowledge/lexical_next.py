@@ -1,0 +1,444 @@
+"""Vietnamese-aware lexical retrieval: multi-field BM25 over immutable sparse segments.
+
+Each passage contributes features from two fields (body text, heading context), each as syllable
+unigrams, syllable bigrams, and their diacritic-free forms, plus glossary expansions. A segment is
+a CSC matrix (passages x features) of the BM25 term-frequency part times the field/kind weight;
+idf is applied at query time from collection statistics, so a query sums a few weighted matrix
+columns per segment (the sparse scoring bm25s uses).
+
+Changes are copy-on-write: ``added`` appends a segment built from the new passages only,
+``removed`` marks rows dead in a copied live mask; the old index object stays valid for searches
+in flight. As in Lucene, dead rows still count in the collection statistics until their segment is
+merged, and a segment's length normalisation uses the average lengths known when it was built; a
+full ``build`` is exact. Small segments are merged when there are more than ``MAX_SEGMENTS``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field, replace
+from multiprocessing import get_context
+from pathlib import Path
+
+import numpy as np
+from scipy import sparse
+
+from knowledge.text import QUESTION_STOP, analyze, fold_token, has_diacritics, query_text
+
+logger = logging.getLogger(__name__)
+
+FORMAT_VERSION = 4
+KIND_NAMES = tuple(f"{t}{k}" for t in ("", "t") for k in ("u", "b", "fu", "fb"))
+MAX_SEGMENTS = 8
+PARALLEL_MIN = 20_000  # passages from which a build analyses in worker processes
+Doc = tuple[int, str, str]  # (passage id, heading context, text)
+
+
+@dataclass(frozen=True)
+class LexicalParams:
+    k1: float = 0.4
+    b: float = 0.6
+    bigram_weight: float = 1.3
+    folded_weight: float = 0.6
+    title_weight: float = 0.2
+
+    @classmethod
+    def from_settings(cls, r: object) -> LexicalParams:
+        """From a ``RetrievalSettings`` (any object with the same attribute names)."""
+        return cls(**{f: getattr(r, f) for f in ("k1", "b", "bigram_weight", "folded_weight", "title_weight")})
+
+
+# --------------------------------------------------------------------------- analysis
+@dataclass(frozen=True)
+class Encoded:
+    """Analysed passages with chunk-local feature numbers (what a worker process returns)."""
+
+    ids: np.ndarray  # int64, one per passage
+    terms: list[str]  # local feature number -> "kind:token"
+    rows: np.ndarray  # int32 per entry
+    cols: np.ndarray  # int32 per entry (local feature number)
+    tfs: np.ndarray  # float32 per entry
+    kinds: np.ndarray  # int8 per entry (index into KIND_NAMES)
+    dl: np.ndarray  # int32 (kinds, passages): field lengths
+
+
+def encode(docs: Sequence[Doc]) -> Encoded:
+    """Analyse passages into sparse entries. Pure, so it can run in a worker process.
+
+    Per field kind, the chunk's tokens are flattened and numbered with C-level dict look-ups, and
+    (row, feature) pairs are counted with one numpy sort: no per-token Python loop."""
+    flat: list[list[str]] = [[] for _ in KIND_NAMES]
+    dl = np.zeros((len(KIND_NAMES), len(docs)), dtype=np.int32)
+    contexts: dict[str, tuple[list[str], ...]] = {}  # heading paths repeat across passages
+    for row, (_pid, context, text) in enumerate(docs):
+        ctx = contexts.get(context)
+        if ctx is None:
+            a = analyze(context)
+            ctx = contexts[context] = (a.uni, a.bi, a.funi, a.fbi)
+        b = analyze(text)
+        for code, toks in enumerate((b.uni, b.bi, b.funi, b.fbi, *ctx)):
+            dl[code, row] = len(toks)
+            flat[code].extend(toks)
+    terms: list[str] = []
+    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+    for code, toks in enumerate(flat):
+        if not toks:
+            continue
+        uniq = list(dict.fromkeys(toks))
+        local = dict(zip(uniq, range(len(uniq)), strict=True))
+        codes = np.fromiter(map(local.__getitem__, toks), dtype=np.int64, count=len(toks))
+        rows = np.repeat(np.arange(len(docs), dtype=np.int64), dl[code])
+        keys, counts = np.unique(rows * len(uniq) + codes, return_counts=True)
+        parts.append((
+            (keys // len(uniq)).astype(np.int32), (keys % len(uniq) + len(terms)).astype(np.int32),
+            counts.astype(np.float32), np.full(len(keys), code, dtype=np.int8),
+        ))
+        name = KIND_NAMES[code]
+        terms.extend(f"{name}:{t}" for t in uniq)
+    cat = [np.concatenate([p[i] for p in parts]) if parts else np.zeros(0, dtype=t) for i, t in
+           enumerate((np.int32, np.int32, np.float32, np.int8))]
+    return Encoded(np.asarray([d[0] for d in docs], dtype=np.int64), terms, *cat, dl)
+
+
+def encode_all(docs: list[Doc], workers: int | None = None) -> list[Encoded]:
+    """Analyse in chunks, in worker processes when the batch is large and cores allow."""
+    workers = workers if workers is not None else min(os.cpu_count() or 1, 4)
+    if workers <= 1 or len(docs) < PARALLEL_MIN:
+        return [encode(docs)] if docs else []
+    size = max(2000, len(docs) // (workers * 4))
+    chunks = [docs[i : i + size] for i in range(0, len(docs), size)]
+    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+        return list(pool.map(encode, chunks))
+
+
+# --------------------------------------------------------------------------- segments
+@dataclass(frozen=True)
+class Segment:
+    ids: np.ndarray  # int64 passage id per row
+    matrix: sparse.csc_matrix  # rows x features known when built
+    live: np.ndarray  # bool per row
+    dl: np.ndarray  # int32 (kinds, rows)
+    avg: np.ndarray  # float32 (kinds,): average field lengths its weights were normalised with
+
+    @property
+    def n_live(self) -> int:
+        return int(self.live.sum())
+
+
+@dataclass(frozen=True)
+class Stats:
+    """Collection statistics: rows (dead ones included until merged), field length sums, df."""
+
+    rows: int = 0
+    dl_sum: np.ndarray = field(default_factory=lambda: np.zeros(len(KIND_NAMES), dtype=np.float64))
+    df: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
+    kind: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int8))  # per feature
+
+    def avg(self) -> np.ndarray:
+        return np.where(self.dl_sum > 0, self.dl_sum / max(self.rows, 1), 1.0).astype(np.float32)
+
+    def idf(self, cols: np.ndarray | None = None) -> np.ndarray:
+        df = (self.df if cols is None else self.df[cols]).astype(np.float32)
+        return np.log1p((self.rows - df + 0.5) / (df + 0.5)).astype(np.float32)
+
+
+def _kind_weights(p: LexicalParams) -> np.ndarray:
+    return np.asarray([_kind_weight(k, p) for k in KIND_NAMES], dtype=np.float32)
+
+
+def _segment(parts: list[Encoded], vocab: dict[str, int], stats: Stats, p: LexicalParams) -> tuple[Segment, Stats]:
+    """One segment from encoded chunks; ``vocab`` grows (append-only, shared by index versions)."""
+    r_parts, c_parts = [], []
+    offset = 0
+    for enc in parts:
+        gcol = np.fromiter((vocab.setdefault(t, len(vocab)) for t in enc.terms), dtype=np.int32, count=len(enc.terms))
+        r_parts.append(enc.rows + offset)
+        c_parts.append(gcol[enc.cols] if len(enc.cols) else enc.cols)
+        offset += len(enc.ids)
+    r, c = np.concatenate(r_parts), np.concatenate(c_parts)
+    tf = np.concatenate([e.tfs for e in parts])
+    kind = np.concatenate([e.kinds for e in parts])
+    dl = np.concatenate([e.dl for e in parts], axis=1)
+    ids = np.concatenate([e.ids for e in parts])
+    ncols = len(vocab)
+    df = np.zeros(ncols, dtype=np.int32)
+    df[: len(stats.df)] = stats.df
+    df += np.bincount(c, minlength=ncols).astype(np.int32)
+    col_kind = np.zeros(ncols, dtype=np.int8)
+    col_kind[: len(stats.kind)] = stats.kind
+    col_kind[c] = kind
+    new = Stats(stats.rows + len(ids), stats.dl_sum + dl.sum(axis=1), df, col_kind)
+    avg = new.avg()
+    matrix = sparse.csc_matrix((_weights(tf, dl[kind, r], avg[kind], kind, p), (r, c)), shape=(len(ids), ncols), dtype=np.float32)
+    matrix.sort_indices()
+    return Segment(ids, matrix, np.ones(len(ids), dtype=bool), dl, avg), new
+
+
+def _weights(tf: np.ndarray, dl: np.ndarray, avg: np.ndarray, kind: np.ndarray, p: LexicalParams) -> np.ndarray:
+    """BM25 term-frequency part times the field/kind weight, per entry."""
+    norm = p.k1 * (1 - p.b + p.b * dl.astype(np.float32) / avg)
+    return (tf * (p.k1 + 1) / (tf + norm) * _kind_weights(p)[kind]).astype(np.float32)
+
+
+def _term_freqs(w: np.ndarray, dl: np.ndarray, avg: np.ndarray, kind: np.ndarray, p: LexicalParams) -> np.ndarray:
+    """The inverse of ``_weights``: term frequencies back from stored weights (for merges)."""
+    x = w / _kind_weights(p)[kind]
+    norm = p.k1 * (1 - p.b + p.b * dl.astype(np.float32) / avg)
+    return np.rint(x * norm / np.maximum(p.k1 + 1 - x, 1e-9)).astype(np.float32)
+
+
+def _merge(segs: Sequence[Segment], stats: Stats, p: LexicalParams) -> tuple[Segment, Stats]:
+    """One segment of the live rows of ``segs``, normalised anew; their dead rows leave the statistics."""
+    ncols = len(stats.df)
+    kept, dead_cols = [], []
+    dead_dl = np.zeros(len(KIND_NAMES), dtype=np.float64)
+    for s in segs:
+        m = s.matrix.tocsr()
+        m.resize((m.shape[0], ncols))
+        kept.append(m[s.live].tocoo())
+        if not s.live.all():
+            dead_cols.append(m[~s.live].indices)
+            dead_dl += s.dl[:, ~s.live].sum(axis=1)
+    df = stats.df.copy()
+    if dead_cols:
+        df -= np.bincount(np.concatenate(dead_cols), minlength=ncols).astype(np.int32)
+    n_dead = sum(len(s.ids) - s.n_live for s in segs)
+    new = Stats(stats.rows - n_dead, stats.dl_sum - dead_dl, df, stats.kind)
+    avg = new.avg()
+    rows, cols, weights, offset = [], [], [], 0
+    for s, coo in zip(segs, kept, strict=True):
+        kind = stats.kind[coo.col]
+        dl = s.dl[:, s.live][kind, coo.row]
+        tf = _term_freqs(coo.data, dl, s.avg[kind], kind, p)
+        weights.append(_weights(tf, dl, avg[kind], kind, p))
+        rows.append(coo.row.astype(np.int64) + offset)
+        cols.append(coo.col)
+        offset += s.n_live
+    r, c, w = (np.concatenate(x) if x else np.zeros(0) for x in (rows, cols, weights))
+    matrix = sparse.csc_matrix((w, (r, c)), shape=(offset, ncols), dtype=np.float32)
+    matrix.sort_indices()
+    merged = Segment(
+        np.concatenate([s.ids[s.live] for s in segs]), matrix, np.ones(offset, dtype=bool),
+        np.concatenate([s.dl[:, s.live] for s in segs], axis=1), avg,
+    )
+    return merged, new
+
+
+class LexicalIndex:
+    """Immutable: ``added``/``removed``/``merged`` return new indexes sharing unchanged segments."""
+
+    def __init__(
+        self,
+        segments: Sequence[Segment],
+        vocab: dict[str, int],
+        params: LexicalParams,
+        stats: Stats,
+    ) -> None:
+        self.segments = tuple(segments)
+        self.vocab = vocab  # append-only; a column past this index's stats is unknown to it
+        self.params = params
+        self.stats = stats
+        self.ids = np.concatenate([s.ids for s in self.segments]) if self.segments else np.zeros(0, dtype=np.int64)
+        self.live = np.concatenate([s.live for s in self.segments]) if self.segments else np.zeros(0, dtype=bool)
+        self._idf: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        """Live passages."""
+        return int(self.live.sum())
+
+    @property
+    def rows(self) -> int:
+        """Rows of the score vector (dead ones included until merged)."""
+        return int(self.ids.shape[0])
+
+    @property
+    def idf(self) -> np.ndarray:
+        """Per feature, for sentence scoring in answers."""
+        if self._idf is None:
+            self._idf = self.stats.idf()
+        return self._idf
+
+    # ------------------------------------------------------------------ build and change
+    @classmethod
+    def build(cls, docs: Iterable[Doc], params: LexicalParams | None = None, *, workers: int | None = None) -> LexicalIndex:
+        """A one-segment index of ``docs`` (id, heading context, text); exact BM25."""
+        p = params or LexicalParams()
+        batch = list(docs)
+        empty = cls((), {}, p, Stats())
+        return empty.added(batch, workers=workers) if batch else empty
+
+    def added(self, docs: Iterable[Doc], *, workers: int | None = None) -> LexicalIndex:
+        """This index plus ``docs`` as a new segment (cost in proportion to ``docs``)."""
+        batch = list(docs)
+        if not batch:
+            return self
+        present = set(self.ids[self.live].tolist()) & {d[0] for d in batch}
+        base = self.removed(present) if present else self
+        seg, stats = _segment(encode_all(batch, workers), base.vocab, base.stats, base.params)
+        out = LexicalIndex((*base.segments, seg), base.vocab, base.params, stats)
+        return out.compacted()
+
+    def removed(self, ids: Iterable[int]) -> LexicalIndex:
+        """This index without the passages ``ids`` (their rows marked dead)."""
+        gone = np.fromiter(ids, dtype=np.int64)
+        if not len(gone):
+            return self
+        segs = []
+        for s in self.segments:
+            hit = np.isin(s.ids, gone) & s.live
+            segs.append(replace(s, live=s.live & ~hit) if hit.any() else s)
+        return LexicalIndex(segs, self.vocab, self.params, self.stats)
+
+    def compacted(self) -> LexicalIndex:
+        """Merge every segment after the largest when there are too many (a bounded cost: the
+        small ones), and drop segments with no live row."""
+        segs = [s for s in self.segments if s.n_live]
+        stats = self.stats
+        dead = [s for s in self.segments if not s.n_live]
+        if dead:  # whole segments removed: their rows leave the statistics
+            stats = _merge(dead, stats, self.params)[1]
+        if len(segs) > MAX_SEGMENTS:
+            big = max(range(len(segs)), key=lambda i: len(segs[i].ids))
+            small = [s for i, s in enumerate(segs) if i != big]
+            merged, stats = _merge(small, stats, self.params)
+            segs = [segs[big], merged]
+        if len(segs) == len(self.segments) and stats is self.stats:
+            return self
+        return LexicalIndex(segs, self.vocab, self.params, stats)
+
+    def merged(self) -> LexicalIndex:
+        """All live rows in one segment (exact statistics for what is left)."""
+        if not self.segments:
+            return self
+        seg, stats = _merge(self.segments, self.stats, self.params)
+        return LexicalIndex((seg,), self.vocab, self.params, stats)
+
+    @property
+    def dead_fraction(self) -> float:
+        return 1.0 - len(self) / self.rows if self.rows else 0.0
+
+    # ------------------------------------------------------------------ query
+    def query_features(self, query: str) -> dict[int, float]:
+        """Feature columns and weights for a query. Typed without diacritics -> folded features only."""
+        a = analyze(query_text(query))
+        folded_only = not has_diacritics(query)
+        feats: dict[int, float] = {}
+        ncols = len(self.stats.df)
+
+        def add(kind: str, toks: Sequence[str]) -> None:
+            for tok in set(toks):
+                if kind.endswith("u") and _stop(tok):
+                    continue
+                for prefix in ("", "t"):
+                    col = self.vocab.get(f"{prefix}{kind}:{tok}")
+                    if col is not None and col < ncols:
+                        feats[col] = feats.get(col, 0.0) + 1.0
+
+        if not folded_only:
+            add("u", a.uni)
+            add("b", a.bi)
+        add("fu", a.funi)
+        add("fb", a.fbi)
+        return feats
+
+    def scores(self, query: str) -> np.ndarray:
+        """BM25 score of every row (dead rows score 0): per segment, its columns for the query's
+        features times their weight and idf (C code: CSC column slices times a small vector)."""
+        out = np.zeros(self.rows, dtype=np.float32)
+        feats = self.query_features(query)
+        if not feats:
+            return out
+        cols = np.fromiter(feats.keys(), dtype=np.int64, count=len(feats))
+        weights = np.fromiter(feats.values(), dtype=np.float32, count=len(feats)) * self.stats.idf(cols)
+        start = 0
+        for s in self.segments:
+            n = len(s.ids)
+            inside = cols < s.matrix.shape[1]
+            if inside.any():
+                out[start : start + n] = s.matrix[:, cols[inside]] @ weights[inside]
+            start += n
+        out[~self.live] = 0.0
+        return out
+
+    def search(self, query: str, k: int = 10, mask: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """Top ``k`` (passage id, score); ``mask`` (one bool per row of ``ids``) narrows it."""
+        if not self.rows:
+            return []
+        sc = self.scores(query)
+        if mask is not None:
+            sc = np.where(mask, sc, 0.0)
+        k = min(k, len(sc))
+        top = np.argpartition(-sc, k - 1)[:k]
+        top = top[np.argsort(-sc[top], kind="stable")]
+        return [(int(self.ids[i]), float(sc[i])) for i in top if sc[i] > 0]
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, folder: Path, fingerprint: str = "") -> None:
+        """Write atomically: a temporary folder renamed over the old one."""
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".index-", dir=folder.parent))
+        for n, s in enumerate(self.segments):
+            m = s.matrix
+            np.savez(
+                tmp / f"segment-{n}.npz", data=m.data, indices=m.indices, indptr=m.indptr,
+                shape=np.asarray(m.shape), ids=s.ids, live=s.live, dl=s.dl, avg=s.avg,
+            )
+        np.savez(tmp / "stats.npz", df=self.stats.df, dl_sum=self.stats.dl_sum, rows=np.asarray([self.stats.rows]),
+                 kind=self.stats.kind)
+        (tmp / "vocab.json").write_text(json.dumps(self.vocab, ensure_ascii=False), encoding="utf-8")
+        meta = {"format": FORMAT_VERSION, "fingerprint": fingerprint, "params": self.params.__dict__,
+                "segments": len(self.segments)}
+        (tmp / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
+        old = folder.with_name(folder.name + ".old")
+        if folder.exists():
+            if old.exists():
+                shutil.rmtree(old)
+            os.replace(folder, old)
+        os.replace(tmp, folder)
+        if old.exists():
+            shutil.rmtree(old, ignore_errors=True)
+
+    @classmethod
+    def load(cls, folder: Path) -> tuple[LexicalIndex, str] | None:
+        """The saved index and its fingerprint, or None when missing, old or damaged."""
+        try:
+            meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+            if meta.get("format") != FORMAT_VERSION:
+                return None
+            segs = []
+            for n in range(int(meta["segments"])):
+                z = np.load(folder / f"segment-{n}.npz")
+                shape = tuple(int(x) for x in z["shape"])
+                matrix = sparse.csc_matrix((z["data"], z["indices"], z["indptr"]), shape=shape)
+                segs.append(Segment(z["ids"], matrix, z["live"], z["dl"], z["avg"]))
+            st = np.load(folder / "stats.npz")
+            stats = Stats(int(st["rows"][0]), st["dl_sum"], st["df"], st["kind"])
+            vocab = json.loads((folder / "vocab.json").read_text(encoding="utf-8"))
+            params = LexicalParams(**meta["params"])
+            return cls(segs, vocab, params, stats), str(meta.get("fingerprint", ""))
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            logger.warning("lexical index at %s unreadable (%s); it will be rebuilt", folder, exc)
+            return None
+
+
+def _kind_weight(kind: str, p: LexicalParams) -> float:
+    title = kind.startswith("t")
+    k = kind[1:] if title else kind
+    w = 1.0
+    if k in ("b", "fb"):
+        w *= p.bigram_weight
+    if k in ("fu", "fb"):
+        w *= p.folded_weight
+    if title:
+        w *= p.title_weight
+    return w
+
+
+def _stop(tok: str) -> bool:
+    return fold_token(tok) in QUESTION_STOP
