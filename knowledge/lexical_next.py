@@ -10,7 +10,7 @@ Changes are copy-on-write: ``added`` appends a segment built from the new passag
 ``removed`` marks rows dead in a copied live mask; the old index object stays valid for searches
 in flight. As in Lucene, dead rows still count in the collection statistics until their segment is
 merged, and a segment's length normalisation uses the average lengths known when it was built; a
-full ``build`` is exact. Small segments are merged when there are more than ``MAX_SEGMENTS``.
+full ``build`` is exact. Small segments are merged when there are more than ``MAX_SMALL``.
 """
 
 from __future__ import annotations
@@ -35,7 +35,9 @@ logger = logging.getLogger(__name__)
 
 FORMAT_VERSION = 4
 KIND_NAMES = tuple(f"{t}{k}" for t in ("", "t") for k in ("u", "b", "fu", "fb"))
-MAX_SEGMENTS = 8
+MAX_SMALL = 6  # small segments tolerated before they are merged
+SMALL_ROWS = 5_000
+CHUNK_MIN = 2_000  # passages per segment of a full build, at least
 PARALLEL_MIN = 20_000  # passages from which a build analyses in worker processes
 Doc = tuple[int, str, str]  # (passage id, heading context, text)
 
@@ -57,24 +59,25 @@ class LexicalParams:
 # --------------------------------------------------------------------------- analysis
 @dataclass(frozen=True)
 class Encoded:
-    """Analysed passages with chunk-local feature numbers (what a worker process returns)."""
+    """Analysed passages as compressed sparse rows of chunk-local features (what a worker returns)."""
 
     ids: np.ndarray  # int64, one per passage
     terms: list[str]  # local feature number -> "kind:token"
-    rows: np.ndarray  # int32 per entry
+    term_kind: np.ndarray  # int8 per local feature (index into KIND_NAMES)
+    indptr: np.ndarray  # int64 (passages + 1)
     cols: np.ndarray  # int32 per entry (local feature number)
-    tfs: np.ndarray  # float32 per entry
-    kinds: np.ndarray  # int8 per entry (index into KIND_NAMES)
+    tfs: np.ndarray  # uint16 per entry
     dl: np.ndarray  # int32 (kinds, passages): field lengths
 
 
 def encode(docs: Sequence[Doc]) -> Encoded:
-    """Analyse passages into sparse entries. Pure, so it can run in a worker process.
+    """Analyse passages into sparse rows. Pure, so it can run in a worker process.
 
     Per field kind, the chunk's tokens are flattened and numbered with C-level dict look-ups, and
     (row, feature) pairs are counted with one numpy sort: no per-token Python loop."""
+    n = len(docs)
     flat: list[list[str]] = [[] for _ in KIND_NAMES]
-    dl = np.zeros((len(KIND_NAMES), len(docs)), dtype=np.int32)
+    dl = np.zeros((len(KIND_NAMES), n), dtype=np.int32)
     contexts: dict[str, tuple[list[str], ...]] = {}  # heading paths repeat across passages
     for row, (_pid, context, text) in enumerate(docs):
         ctx = contexts.get(context)
@@ -86,33 +89,40 @@ def encode(docs: Sequence[Doc]) -> Encoded:
             dl[code, row] = len(toks)
             flat[code].extend(toks)
     terms: list[str] = []
-    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+    kinds: list[np.ndarray] = []
+    rows: list[np.ndarray] = []
+    codes: list[np.ndarray] = []
     for code, toks in enumerate(flat):
         if not toks:
             continue
         uniq = list(dict.fromkeys(toks))
-        local = dict(zip(uniq, range(len(uniq)), strict=True))
-        codes = np.fromiter(map(local.__getitem__, toks), dtype=np.int64, count=len(toks))
-        rows = np.repeat(np.arange(len(docs), dtype=np.int64), dl[code])
-        keys, counts = np.unique(rows * len(uniq) + codes, return_counts=True)
-        parts.append((
-            (keys // len(uniq)).astype(np.int32), (keys % len(uniq) + len(terms)).astype(np.int32),
-            counts.astype(np.float32), np.full(len(keys), code, dtype=np.int8),
-        ))
-        name = KIND_NAMES[code]
-        terms.extend(f"{name}:{t}" for t in uniq)
-    cat = [np.concatenate([p[i] for p in parts]) if parts else np.zeros(0, dtype=t) for i, t in
-           enumerate((np.int32, np.int32, np.float32, np.int8))]
-    return Encoded(np.asarray([d[0] for d in docs], dtype=np.int64), terms, *cat, dl)
+        local = dict(zip(uniq, range(len(terms), len(terms) + len(uniq)), strict=True))
+        codes.append(np.fromiter(map(local.__getitem__, toks), dtype=np.int64, count=len(toks)))
+        rows.append(np.repeat(np.arange(n, dtype=np.int64), dl[code]))
+        kinds.append(np.full(len(uniq), code, dtype=np.int8))
+        terms.extend(f"{KIND_NAMES[code]}:{t}" for t in uniq)
+        flat[code] = []
+    width = max(len(terms), 1)
+    keys, counts = np.unique(np.concatenate(rows) * width + np.concatenate(codes), return_counts=True) if rows else (
+        np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(keys // width, minlength=n), out=indptr[1:])
+    return Encoded(
+        np.asarray([d[0] for d in docs], dtype=np.int64), terms,
+        np.concatenate(kinds) if kinds else np.zeros(0, dtype=np.int8), indptr,
+        (keys % width).astype(np.int32), np.minimum(counts, 65535).astype(np.uint16), dl,
+    )
 
 
 def encode_all(docs: list[Doc], workers: int | None = None) -> list[Encoded]:
-    """Analyse in chunks, in worker processes when the batch is large and cores allow."""
-    workers = workers if workers is not None else min(os.cpu_count() or 1, 4)
-    if workers <= 1 or len(docs) < PARALLEL_MIN:
+    """Analyse in chunks (one segment each), in worker processes when the batch is large."""
+    if len(docs) < PARALLEL_MIN:
         return [encode(docs)] if docs else []
-    size = max(2000, len(docs) // (workers * 4))
+    workers = workers if workers is not None else min(os.cpu_count() or 1, 4)
+    size = max(CHUNK_MIN, -(-len(docs) // (max(workers, 2) * 4)))
     chunks = [docs[i : i + size] for i in range(0, len(docs), size)]
+    if workers <= 1:
+        return [encode(c) for c in chunks]
     with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
         return list(pool.map(encode, chunks))
 
@@ -152,32 +162,36 @@ def _kind_weights(p: LexicalParams) -> np.ndarray:
     return np.asarray([_kind_weight(k, p) for k in KIND_NAMES], dtype=np.float32)
 
 
-def _segment(parts: list[Encoded], vocab: dict[str, int], stats: Stats, p: LexicalParams) -> tuple[Segment, Stats]:
-    """One segment from encoded chunks; ``vocab`` grows (append-only, shared by index versions)."""
-    r_parts, c_parts = [], []
-    offset = 0
+def _segments(parts: list[Encoded], vocab: dict[str, int], stats: Stats, p: LexicalParams) -> tuple[list[Segment], Stats]:
+    """One segment per encoded chunk, all normalised with the statistics that include them all.
+    ``vocab`` grows (append-only, shared by index versions); ``parts`` is emptied as it goes."""
+    mapped = []
+    df, col_kind = stats.df, stats.kind
+    rows, dl_sum = stats.rows, stats.dl_sum.copy()
     for enc in parts:
         gcol = np.fromiter((vocab.setdefault(t, len(vocab)) for t in enc.terms), dtype=np.int32, count=len(enc.terms))
-        r_parts.append(enc.rows + offset)
-        c_parts.append(gcol[enc.cols] if len(enc.cols) else enc.cols)
-        offset += len(enc.ids)
-    r, c = np.concatenate(r_parts), np.concatenate(c_parts)
-    tf = np.concatenate([e.tfs for e in parts])
-    kind = np.concatenate([e.kinds for e in parts])
-    dl = np.concatenate([e.dl for e in parts], axis=1)
-    ids = np.concatenate([e.ids for e in parts])
-    ncols = len(vocab)
-    df = np.zeros(ncols, dtype=np.int32)
-    df[: len(stats.df)] = stats.df
-    df += np.bincount(c, minlength=ncols).astype(np.int32)
-    col_kind = np.zeros(ncols, dtype=np.int8)
-    col_kind[: len(stats.kind)] = stats.kind
-    col_kind[c] = kind
-    new = Stats(stats.rows + len(ids), stats.dl_sum + dl.sum(axis=1), df, col_kind)
+        grown = len(vocab) - len(df)
+        if grown:
+            df = np.concatenate([df, np.zeros(grown, dtype=np.int32)])
+            col_kind = np.concatenate([col_kind, np.zeros(grown, dtype=np.int8)])
+        col_kind[gcol] = enc.term_kind
+        cols = gcol[enc.cols]
+        df = df + np.bincount(cols, minlength=len(df)).astype(np.int32)
+        mapped.append(cols)
+        rows += len(enc.ids)
+        dl_sum += enc.dl.sum(axis=1)
+    new = Stats(rows, dl_sum, df, col_kind)
     avg = new.avg()
-    matrix = sparse.csc_matrix((_weights(tf, dl[kind, r], avg[kind], kind, p), (r, c)), shape=(len(ids), ncols), dtype=np.float32)
-    matrix.sort_indices()
-    return Segment(ids, matrix, np.ones(len(ids), dtype=bool), dl, avg), new
+    segs = []
+    while parts:
+        enc, cols = parts.pop(0), mapped.pop(0)
+        row = np.repeat(np.arange(len(enc.ids), dtype=np.int32), np.diff(enc.indptr))
+        kind = col_kind[cols]
+        w = _weights(enc.tfs.astype(np.float32), enc.dl[kind, row], avg[kind], kind, p)
+        matrix = sparse.csr_matrix((w, cols, enc.indptr), shape=(len(enc.ids), len(df))).tocsc()
+        matrix.sort_indices()
+        segs.append(Segment(enc.ids, matrix, np.ones(len(enc.ids), dtype=bool), enc.dl, avg))
+    return segs, new
 
 
 def _weights(tf: np.ndarray, dl: np.ndarray, avg: np.ndarray, kind: np.ndarray, p: LexicalParams) -> np.ndarray:
@@ -280,8 +294,8 @@ class LexicalIndex:
             return self
         present = set(self.ids[self.live].tolist()) & {d[0] for d in batch}
         base = self.removed(present) if present else self
-        seg, stats = _segment(encode_all(batch, workers), base.vocab, base.stats, base.params)
-        out = LexicalIndex((*base.segments, seg), base.vocab, base.params, stats)
+        segs, stats = _segments(encode_all(batch, workers), base.vocab, base.stats, base.params)
+        out = LexicalIndex((*base.segments, *segs), base.vocab, base.params, stats)
         return out.compacted()
 
     def removed(self, ids: Iterable[int]) -> LexicalIndex:
@@ -296,18 +310,17 @@ class LexicalIndex:
         return LexicalIndex(segs, self.vocab, self.params, self.stats)
 
     def compacted(self) -> LexicalIndex:
-        """Merge every segment after the largest when there are too many (a bounded cost: the
-        small ones), and drop segments with no live row."""
+        """Drop segments with no live row, and merge the small segments (fewer than ``SMALL_ROWS``
+        rows: incremental additions) when there are more than ``MAX_SMALL``: a bounded cost."""
         segs = [s for s in self.segments if s.n_live]
         stats = self.stats
         dead = [s for s in self.segments if not s.n_live]
         if dead:  # whole segments removed: their rows leave the statistics
             stats = _merge(dead, stats, self.params)[1]
-        if len(segs) > MAX_SEGMENTS:
-            big = max(range(len(segs)), key=lambda i: len(segs[i].ids))
-            small = [s for i, s in enumerate(segs) if i != big]
+        small = [s for s in segs if len(s.ids) < SMALL_ROWS]
+        if len(small) > MAX_SMALL:
             merged, stats = _merge(small, stats, self.params)
-            segs = [segs[big], merged]
+            segs = [s for s in segs if len(s.ids) >= SMALL_ROWS] + [merged]
         if len(segs) == len(self.segments) and stats is self.stats:
             return self
         return LexicalIndex(segs, self.vocab, self.params, stats)

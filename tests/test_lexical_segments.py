@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from knowledge.lexical_next import MAX_SEGMENTS, LexicalIndex
+from knowledge.lexical_next import MAX_SMALL, LexicalIndex
 
 DOCS = [
     (1, "Kế hoạch CCHC > I. Mục tiêu", "Nâng cao Chỉ số cải cách hành chính PAR INDEX của tỉnh Hưng Yên."),
@@ -69,12 +69,12 @@ def test_a_merged_index_scores_like_a_full_build() -> None:
 
 def test_segments_are_merged_when_there_are_too_many() -> None:
     index = LexicalIndex.build(DOCS)
-    for n in range(MAX_SEGMENTS + 3):
+    for n in range(MAX_SMALL + 3):
         index = index.added([(100 + n, "Phụ lục", f"Nhiệm vụ bổ sung số {n} về chuyển đổi số.")])
-    assert len(index.segments) <= MAX_SEGMENTS
-    assert len(index) == len(DOCS) + MAX_SEGMENTS + 3
+    assert len(index.segments) <= MAX_SMALL + 1
+    assert len(index) == len(DOCS) + MAX_SMALL + 3
     found = {i for i, _ in index.search("nhiệm vụ bổ sung", 30)}
-    assert found >= set(range(100, 100 + MAX_SEGMENTS + 3))
+    assert found >= set(range(100, 100 + MAX_SMALL + 3))
 
 
 def test_a_wholly_removed_segment_leaves_the_statistics() -> None:
@@ -104,9 +104,16 @@ def test_a_parallel_build_equals_a_serial_one(workers: int, monkeypatch: pytest.
     import knowledge.lexical_next as lex
 
     monkeypatch.setattr(lex, "PARALLEL_MIN", 2)
+    monkeypatch.setattr(lex, "CHUNK_MIN", 10)
     many = [(i, f"Mục {i % 7}", f"{DOCS[i % 5][2]} Lần {i}.") for i in range(40)]
     a = LexicalIndex.build(many, workers=workers)
     b = LexicalIndex.build(many, workers=1)
+    assert len(a.segments) > 1  # one segment per chunk, normalised with the whole batch's statistics
+    monkeypatch.setattr(lex, "PARALLEL_MIN", 1000)
+    one = LexicalIndex.build(many, workers=1)
+    assert len(one.segments) == 1
+    for q in ("cải cách hành chính", "chuyen doi so", "lần 17"):
+        assert [i for i, _ in one.search(q, 10)] == [i for i, _ in b.search(q, 10)]
     for q in ("cải cách hành chính", "chuyen doi so", "lần 17"):
         got, want = a.search(q, 10), b.search(q, 10)
         assert [i for i, _ in got] == [i for i, _ in want]
