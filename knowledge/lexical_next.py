@@ -23,7 +23,7 @@ import tempfile
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
-from multiprocessing import get_context
+from multiprocessing import get_all_start_methods, get_context
 from pathlib import Path
 
 import numpy as np
@@ -123,7 +123,10 @@ def encode_all(docs: list[Doc], workers: int | None = None) -> list[Encoded]:
     chunks = [docs[i : i + size] for i in range(0, len(docs), size)]
     if workers <= 1:
         return [encode(c) for c in chunks]
-    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+    # fork: the workers share the parent's loaded analyser and need no main-module re-import; they
+    # only run ``encode`` (no logging, no locks), so threads elsewhere in the parent do not matter.
+    method = "fork" if "fork" in get_all_start_methods() else "spawn"
+    with ProcessPoolExecutor(workers, mp_context=get_context(method)) as pool:
         return list(pool.map(encode, chunks))
 
 
