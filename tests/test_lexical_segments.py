@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from knowledge.lexical_next import MAX_SMALL, LexicalIndex
+from knowledge.search.lexical import MAX_SMALL, LexicalIndex
 
 DOCS = [
     (1, "Kế hoạch CCHC > I. Mục tiêu", "Nâng cao Chỉ số cải cách hành chính PAR INDEX của tỉnh Hưng Yên."),
@@ -101,7 +101,7 @@ def test_a_damaged_saved_index_is_ignored(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("workers", [1, 2])
 def test_a_parallel_build_equals_a_serial_one(workers: int, monkeypatch: pytest.MonkeyPatch) -> None:
-    import knowledge.lexical_next as lex
+    import knowledge.search.features as lex
 
     monkeypatch.setattr(lex, "PARALLEL_MIN", 2)
     monkeypatch.setattr(lex, "CHUNK_MIN", 10)

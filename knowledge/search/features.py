@@ -1,0 +1,96 @@
+"""Passages -> sparse feature rows for the lexical index: the analyser's eight feature fields (body
+and heading x syllable, bigram, folded syllable, folded bigram), counted per passage, in chunks that
+worker processes can analyse in parallel."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from multiprocessing import get_all_start_methods, get_context
+
+import numpy as np
+
+from core.text import analyze
+
+logger = logging.getLogger(__name__)
+
+KIND_NAMES = tuple(f"{t}{k}" for t in ("", "t") for k in ("u", "b", "fu", "fb"))
+PARALLEL_MIN = 20_000  # passages from which a build analyses in chunks (worker processes if allowed)
+CHUNK_MIN = 5_000  # passages per chunk (one segment each), at least
+Doc = tuple[int, str, str]  # (passage id, heading context, text)
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """Analysed passages as compressed sparse rows of chunk-local features (what a worker returns)."""
+
+    ids: np.ndarray  # int64, one per passage
+    terms: list[str]  # local feature number -> "kind:token"
+    term_kind: np.ndarray  # int8 per local feature (index into KIND_NAMES)
+    indptr: np.ndarray  # int64 (passages + 1)
+    cols: np.ndarray  # int32 per entry (local feature number)
+    tfs: np.ndarray  # uint16 per entry
+    dl: np.ndarray  # int32 (kinds, passages): field lengths
+
+
+def encode(docs: Sequence[Doc]) -> Encoded:
+    """Analyse passages into sparse rows. Pure, so it can run in a worker process.
+
+    Per field kind, the chunk's tokens are flattened and numbered with C-level dict look-ups, and
+    (row, feature) pairs are counted with one numpy sort: no per-token Python loop."""
+    n = len(docs)
+    flat: list[list[str]] = [[] for _ in KIND_NAMES]
+    dl = np.zeros((len(KIND_NAMES), n), dtype=np.int32)
+    contexts: dict[str, tuple[list[str], ...]] = {}  # heading paths repeat across passages
+    for row, (_pid, context, text) in enumerate(docs):
+        ctx = contexts.get(context)
+        if ctx is None:
+            a = analyze(context)
+            ctx = contexts[context] = (a.uni, a.bi, a.funi, a.fbi)
+        b = analyze(text)
+        for code, toks in enumerate((b.uni, b.bi, b.funi, b.fbi, *ctx)):
+            dl[code, row] = len(toks)
+            flat[code].extend(toks)
+    terms: list[str] = []
+    kinds: list[np.ndarray] = []
+    rows: list[np.ndarray] = []
+    codes: list[np.ndarray] = []
+    for code, toks in enumerate(flat):
+        if not toks:
+            continue
+        uniq = list(dict.fromkeys(toks))
+        local = dict(zip(uniq, range(len(terms), len(terms) + len(uniq)), strict=True))
+        codes.append(np.fromiter(map(local.__getitem__, toks), dtype=np.int64, count=len(toks)))
+        rows.append(np.repeat(np.arange(n, dtype=np.int64), dl[code]))
+        kinds.append(np.full(len(uniq), code, dtype=np.int8))
+        terms.extend(f"{KIND_NAMES[code]}:{t}" for t in uniq)
+        flat[code] = []
+    width = max(len(terms), 1)
+    keys, counts = np.unique(np.concatenate(rows) * width + np.concatenate(codes), return_counts=True) if rows else (
+        np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(keys // width, minlength=n), out=indptr[1:])
+    return Encoded(
+        np.asarray([d[0] for d in docs], dtype=np.int64), terms,
+        np.concatenate(kinds) if kinds else np.zeros(0, dtype=np.int8), indptr,
+        (keys % width).astype(np.int32), np.minimum(counts, 65535).astype(np.uint16), dl,
+    )
+
+
+def encode_all(docs: list[Doc], workers: int | None = None) -> list[Encoded]:
+    """Analyse in chunks (one segment each), in worker processes when the batch is large."""
+    if len(docs) < PARALLEL_MIN:
+        return [encode(docs)] if docs else []
+    workers = workers if workers is not None else min(os.cpu_count() or 1, 4)
+    size = max(CHUNK_MIN, -(-len(docs) // (max(workers, 2) * 4)))
+    chunks = [docs[i : i + size] for i in range(0, len(docs), size)]
+    if workers <= 1:
+        return [encode(c) for c in chunks]
+    # fork: the workers share the parent's loaded analyser and need no main-module re-import; they
+    # only run ``encode`` (no logging, no locks), so threads elsewhere in the parent do not matter.
+    method = "fork" if "fork" in get_all_start_methods() else "spawn"
+    with ProcessPoolExecutor(workers, mp_context=get_context(method)) as pool:
+        return list(pool.map(encode, chunks))
