@@ -26,7 +26,9 @@ def ids(index: LexicalIndex, q: str) -> list[int]:
 
 def test_an_added_passage_is_found_and_the_old_index_is_untouched() -> None:
     old = LexicalIndex.build(DOCS)
+    before = old.search("cải cách hành chính tỉnh", 10)
     new = old.added([NEW])
+    assert old.search("cải cách hành chính tỉnh", 10) == before  # statistics copied, not shared
     assert ids(new, "năng lực cạnh tranh")[0] == 6
     assert ids(new, "nang luc canh tranh")[0] == 6  # folded features of the new segment
     assert 6 not in ids(old, "năng lực cạnh tranh")  # searches in flight keep their index

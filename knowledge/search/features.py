@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from multiprocessing import get_all_start_methods, get_context
@@ -80,17 +80,21 @@ def encode(docs: Sequence[Doc]) -> Encoded:
     )
 
 
-def encode_all(docs: list[Doc], workers: int | None = None) -> list[Encoded]:
-    """Analyse in chunks (one segment each), in worker processes when the batch is large."""
+def encode_chunks(docs: list[Doc], workers: int | None = None) -> Iterator[Encoded]:
+    """Analyse in chunks (one segment each), in worker processes when the batch is large; chunks
+    are yielded in order as they are done, so the caller can turn each into a segment and drop it."""
     if len(docs) < PARALLEL_MIN:
-        return [encode(docs)] if docs else []
+        if docs:
+            yield encode(docs)
+        return
     workers = workers if workers is not None else min(os.cpu_count() or 1, 4)
     size = max(CHUNK_MIN, -(-len(docs) // (max(workers, 2) * 4)))
     chunks = [docs[i : i + size] for i in range(0, len(docs), size)]
     if workers <= 1:
-        return [encode(c) for c in chunks]
+        yield from map(encode, chunks)
+        return
     # fork: the workers share the parent's loaded analyser and need no main-module re-import; they
     # only run ``encode`` (no logging, no locks), so threads elsewhere in the parent do not matter.
     method = "fork" if "fork" in get_all_start_methods() else "spawn"
     with ProcessPoolExecutor(workers, mp_context=get_context(method)) as pool:
-        return list(pool.map(encode, chunks))
+        yield from pool.map(encode, chunks)

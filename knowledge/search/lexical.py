@@ -29,7 +29,7 @@ from scipy import sparse
 
 from core.private import private_dir, private_files_in
 from core.text import QUESTION_STOP, analyze, fold_token, has_diacritics, query_text
-from knowledge.search.features import KIND_NAMES, Doc, Encoded, encode_all
+from knowledge.search.features import KIND_NAMES, Doc, Encoded, encode_chunks
 
 logger = logging.getLogger(__name__)
 
@@ -87,11 +87,12 @@ def _kind_weights(p: LexicalParams) -> np.ndarray:
     return np.asarray([_kind_weight(k, p) for k in KIND_NAMES], dtype=np.float32)
 
 
-def _segments(parts: list[Encoded], vocab: dict[str, int], stats: Stats, p: LexicalParams) -> tuple[list[Segment], Stats]:
-    """One segment per encoded chunk, all normalised with the statistics that include them all.
-    ``vocab`` grows (append-only, shared by index versions); ``parts`` is emptied as it goes."""
-    mapped = []
-    df, col_kind = stats.df, stats.kind
+def _segments(parts: Iterable[Encoded], vocab: dict[str, int], stats: Stats, p: LexicalParams) -> tuple[list[Segment], Stats]:
+    """One segment per encoded chunk, made as soon as the chunk arrives (normalised with the
+    statistics so far), then renormalised with the final ones: exact, and only one chunk's rows
+    are held uncompressed at a time. ``vocab`` grows (append-only, shared by index versions)."""
+    segs: list[Segment] = []
+    df, col_kind = stats.df.copy(), stats.kind.copy()  # the old index keeps its own
     rows, dl_sum = stats.rows, stats.dl_sum.copy()
     for enc in parts:
         gcol = np.fromiter((vocab.setdefault(t, len(vocab)) for t in enc.terms), dtype=np.int32, count=len(enc.terms))
@@ -101,22 +102,31 @@ def _segments(parts: list[Encoded], vocab: dict[str, int], stats: Stats, p: Lexi
             col_kind = np.concatenate([col_kind, np.zeros(grown, dtype=np.int8)])
         col_kind[gcol] = enc.term_kind
         cols = gcol[enc.cols]
-        df = df + np.bincount(cols, minlength=len(df)).astype(np.int32)
-        mapped.append(cols)
+        df += np.bincount(cols, minlength=len(df)).astype(np.int32)
         rows += len(enc.ids)
         dl_sum += enc.dl.sum(axis=1)
-    new = Stats(rows, dl_sum, df, col_kind)
-    avg = new.avg()
-    segs = []
-    while parts:
-        enc, cols = parts.pop(0), mapped.pop(0)
+        avg = Stats(rows, dl_sum).avg()
         row = np.repeat(np.arange(len(enc.ids), dtype=np.int32), np.diff(enc.indptr))
         kind = col_kind[cols]
         w = _weights(enc.tfs.astype(np.float32), enc.dl[kind, row], avg[kind], kind, p)
+        del row, kind
         matrix = sparse.csr_matrix((w, cols, enc.indptr), shape=(len(enc.ids), len(df))).tocsc()
         matrix.sort_indices()
         segs.append(Segment(enc.ids, matrix, np.ones(len(enc.ids), dtype=bool), enc.dl, avg))
-    return segs, new
+    new = Stats(rows, dl_sum, df, col_kind)
+    final = new.avg()
+    return [s if np.array_equal(s.avg, final) else _renormalised(s, final, col_kind, p) for s in segs], new
+
+
+def _renormalised(s: Segment, avg: np.ndarray, col_kind: np.ndarray, p: LexicalParams) -> Segment:
+    """The segment's weights normalised with other average field lengths."""
+    m = s.matrix
+    cols = np.repeat(np.arange(m.shape[1], dtype=np.int32), np.diff(m.indptr))
+    kind = col_kind[cols]
+    del cols
+    dl = s.dl[kind, m.indices]
+    data = _weights(_term_freqs(m.data, dl, s.avg[kind], kind, p), dl, avg[kind], kind, p)
+    return replace(s, matrix=sparse.csc_matrix((data, m.indices, m.indptr), shape=m.shape), avg=avg)
 
 
 def _weights(tf: np.ndarray, dl: np.ndarray, avg: np.ndarray, kind: np.ndarray, p: LexicalParams) -> np.ndarray:
@@ -219,7 +229,7 @@ class LexicalIndex:
             return self
         present = set(self.ids[self.live].tolist()) & {d[0] for d in batch}
         base = self.removed(present) if present else self
-        segs, stats = _segments(encode_all(batch, workers), base.vocab, base.stats, base.params)
+        segs, stats = _segments(encode_chunks(batch, workers), base.vocab, base.stats, base.params)
         out = LexicalIndex((*base.segments, *segs), base.vocab, base.params, stats)
         return out.compacted()
 
