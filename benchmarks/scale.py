@@ -95,6 +95,7 @@ def measure(base: Path, factor: int, n_queries: int, workers: int) -> dict[str, 
         "p50_ms": round(float(np.percentile(lat, 50)), 3), "p95_ms": round(float(np.percentile(lat, 95)), 3),
         "add_doc_passages": len(new_doc), "add_doc_s": round(add_s, 3), "remove_doc_s": round(remove_s, 3),
         "max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "worker_max_rss_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024),
     }
 
 

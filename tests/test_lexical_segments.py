@@ -107,6 +107,7 @@ def test_a_parallel_build_equals_a_serial_one(workers: int, monkeypatch: pytest.
 
     monkeypatch.setattr(lex, "PARALLEL_MIN", 2)
     monkeypatch.setattr(lex, "CHUNK_MIN", 10)
+    monkeypatch.setattr(lex, "BATCH", 7)
     many = [(i, f"Mục {i % 7}", f"{DOCS[i % 5][2]} Lần {i}.") for i in range(40)]
     a = LexicalIndex.build(many, workers=workers)
     b = LexicalIndex.build(many, workers=1)

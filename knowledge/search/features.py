@@ -20,6 +20,7 @@ logger = logging.getLogger(__name__)
 KIND_NAMES = tuple(f"{t}{k}" for t in ("", "t") for k in ("u", "b", "fu", "fb"))
 PARALLEL_MIN = 20_000  # passages from which a build analyses in chunks (worker processes if allowed)
 CHUNK_MIN = 5_000  # passages per chunk (one segment each), at least
+BATCH = 2_000  # passages analysed together inside a chunk
 Doc = tuple[int, str, str]  # (passage id, heading context, text)
 
 
@@ -39,44 +40,56 @@ class Encoded:
 def encode(docs: Sequence[Doc]) -> Encoded:
     """Analyse passages into sparse rows. Pure, so it can run in a worker process.
 
-    Per field kind, the chunk's tokens are flattened and numbered with C-level dict look-ups, and
-    (row, feature) pairs are counted with one numpy sort: no per-token Python loop."""
+    Passages are analysed in batches of ``BATCH`` (only one batch's token strings are alive at a
+    time); per field kind a batch's tokens are numbered with C-level dict look-ups, and (row,
+    feature) pairs are counted with one numpy sort: no per-token Python loop."""
     n = len(docs)
-    flat: list[list[str]] = [[] for _ in KIND_NAMES]
+    vocabs: list[dict[str, int]] = [{} for _ in KIND_NAMES]  # per kind: token -> chunk feature number
     dl = np.zeros((len(KIND_NAMES), n), dtype=np.int32)
     contexts: dict[str, tuple[list[str], ...]] = {}  # heading paths repeat across passages
-    for row, (_pid, context, text) in enumerate(docs):
-        ctx = contexts.get(context)
-        if ctx is None:
-            a = analyze(context)
-            ctx = contexts[context] = (a.uni, a.bi, a.funi, a.fbi)
-        b = analyze(text)
-        for code, toks in enumerate((b.uni, b.bi, b.funi, b.fbi, *ctx)):
-            dl[code, row] = len(toks)
-            flat[code].extend(toks)
-    terms: list[str] = []
-    kinds: list[np.ndarray] = []
-    rows: list[np.ndarray] = []
-    codes: list[np.ndarray] = []
-    for code, toks in enumerate(flat):
-        if not toks:
-            continue
-        uniq = list(dict.fromkeys(toks))
-        local = dict(zip(uniq, range(len(terms), len(terms) + len(uniq)), strict=True))
-        codes.append(np.fromiter(map(local.__getitem__, toks), dtype=np.int64, count=len(toks)))
-        rows.append(np.repeat(np.arange(n, dtype=np.int64), dl[code]))
-        kinds.append(np.full(len(uniq), code, dtype=np.int8))
-        terms.extend(f"{KIND_NAMES[code]}:{t}" for t in uniq)
-        flat[code] = []
-    width = max(len(terms), 1)
-    keys, counts = np.unique(np.concatenate(rows) * width + np.concatenate(codes), return_counts=True) if rows else (
-        np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
+    keys: list[np.ndarray] = []
+    counts: list[np.ndarray] = []
+    n_terms = 0
+    for start in range(0, n, BATCH):
+        flat: list[list[str]] = [[] for _ in KIND_NAMES]
+        for row, (_pid, context, text) in enumerate(docs[start : start + BATCH], start):
+            ctx = contexts.get(context)
+            if ctx is None:
+                a = analyze(context)
+                ctx = contexts[context] = (a.uni, a.bi, a.funi, a.fbi)
+            b = analyze(text)
+            for code, toks in enumerate((b.uni, b.bi, b.funi, b.fbi, *ctx)):
+                dl[code, row] = len(toks)
+                flat[code].extend(toks)
+        batch_keys = []
+        for code, toks in enumerate(flat):
+            if not toks:
+                continue
+            vocab = vocabs[code]
+            for tok in dict.fromkeys(toks).keys() - vocab.keys():
+                vocab[tok] = n_terms
+                n_terms += 1
+            codes = np.fromiter(map(vocab.__getitem__, toks), dtype=np.int64, count=len(toks))
+            rows = np.repeat(np.arange(start, start + len(dl[code, start : start + BATCH]), dtype=np.int64),
+                             dl[code, start : start + BATCH])
+            batch_keys.append((rows << 32) | codes)
+        if batch_keys:
+            k, c = np.unique(np.concatenate(batch_keys), return_counts=True)
+            keys.append(k)
+            counts.append(c)
+    terms = [""] * n_terms
+    term_kind = np.zeros(n_terms, dtype=np.int8)
+    for code, vocab in enumerate(vocabs):
+        for tok, i in vocab.items():
+            terms[i] = f"{KIND_NAMES[code]}:{tok}"
+            term_kind[i] = code
+    key = np.concatenate(keys) if keys else np.zeros(0, dtype=np.int64)
     indptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(keys // width, minlength=n), out=indptr[1:])
+    np.cumsum(np.bincount(key >> 32, minlength=n), out=indptr[1:])
+    tf = np.concatenate(counts) if counts else np.zeros(0, dtype=np.int64)
     return Encoded(
-        np.asarray([d[0] for d in docs], dtype=np.int64), terms,
-        np.concatenate(kinds) if kinds else np.zeros(0, dtype=np.int8), indptr,
-        (keys % width).astype(np.int32), np.minimum(counts, 65535).astype(np.uint16), dl,
+        np.asarray([d[0] for d in docs], dtype=np.int64), terms, term_kind, indptr,
+        (key & 0xFFFFFFFF).astype(np.int32), np.minimum(tf, 65535).astype(np.uint16), dl,
     )
 
 
