@@ -121,3 +121,16 @@ def test_a_parallel_build_equals_a_serial_one(workers: int, monkeypatch: pytest.
         got, want = a.search(q, 10), b.search(q, 10)
         assert [i for i, _ in got] == [i for i, _ in want]
         assert [s for _, s in got] == pytest.approx([s for _, s in want])
+
+
+def test_a_large_index_skips_features_most_passages_have(monkeypatch: pytest.MonkeyPatch) -> None:
+    import knowledge.search.lexical as lexmod
+
+    many = [*DOCS, *((10 + i, "Phụ lục", f"Cải cách hành chính: nội dung bổ sung số {i}.") for i in range(20))]
+    index = LexicalIndex.build(many)
+    full = dict(index.search("cải cách hành chính PAR INDEX", 30))
+    monkeypatch.setattr(lexmod, "PRUNE_MIN_ROWS", 10)
+    pruned = dict(index.search("cải cách hành chính PAR INDEX", 30))
+    assert next(iter(pruned)) == 1  # the rare features still rank the passage that has them
+    assert len(pruned) < len(full)  # the common ones ("cải cách hành chính") no longer score the rest
+    assert index.search("cải cách hành chính", 5)  # a query of common features only is not emptied

@@ -76,7 +76,9 @@ def encode(docs: Sequence[Doc]) -> Encoded:
         if batch_keys:
             k, c = np.unique(np.concatenate(batch_keys), return_counts=True)
             keys.append(k)
-            counts.append(c)
+            counts.append(np.minimum(c, 65535).astype(np.uint16))
+        if len(contexts) > BATCH:  # headings repeat within a document, rarely across a chunk
+            contexts.clear()
     terms = [""] * n_terms
     term_kind = np.zeros(n_terms, dtype=np.int8)
     for code, vocab in enumerate(vocabs):
@@ -86,10 +88,10 @@ def encode(docs: Sequence[Doc]) -> Encoded:
     key = np.concatenate(keys) if keys else np.zeros(0, dtype=np.int64)
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(key >> 32, minlength=n), out=indptr[1:])
-    tf = np.concatenate(counts) if counts else np.zeros(0, dtype=np.int64)
+    tf = np.concatenate(counts) if counts else np.zeros(0, dtype=np.uint16)
     return Encoded(
         np.asarray([d[0] for d in docs], dtype=np.int64), terms, term_kind, indptr,
-        (key & 0xFFFFFFFF).astype(np.int32), np.minimum(tf, 65535).astype(np.uint16), dl,
+        (key & 0xFFFFFFFF).astype(np.int32), tf, dl,
     )
 
 

