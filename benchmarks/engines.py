@@ -36,10 +36,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-try:  # the layout after the house plan
-    from core.text import QUESTION_STOP, analyze, fold_token, has_diacritics, query_text
-except ImportError:  # pragma: no cover - before it
-    from knowledge.text import QUESTION_STOP, analyze, fold_token, has_diacritics, query_text  # type: ignore[no-redef]
+from core.text import QUESTION_STOP, analyze, fold_token, has_diacritics, query_text  # noqa: E402
+from knowledge.search.lexical import LexicalIndex  # noqa: E402
 
 KINDS = ("u", "b", "fu", "fb")
 FIELDS = tuple(f"{t}{k}" for t in ("", "t") for k in KINDS)  # "u" ... "tfb"
@@ -91,7 +89,8 @@ class Engine:
 
 
 class ScipyEngine(Engine):
-    """The current knowledge LexicalIndex (one CSC matrix); any change rebuilds it."""
+    """One CSC matrix rebuilt on every change (how the index worked before issue 13: a full
+    ``LexicalIndex.build``, one segment, after each ingest)."""
 
     name = "scipy"
 
@@ -100,10 +99,6 @@ class ScipyEngine(Engine):
         self.index: Any = None
 
     def _rebuild(self) -> None:
-        try:
-            from knowledge.search.lexical import LexicalIndex
-        except ImportError:
-            from knowledge.lexical import LexicalIndex  # type: ignore[no-redef]
         self.index = LexicalIndex.build(self.docs[i] for i in sorted(self.docs))
 
     def build(self, rows: list[tuple[int, Feats]]) -> None:
@@ -262,7 +257,7 @@ class SegmentsEngine(Engine):
         self.docs = docs
 
     def build(self, rows: list[tuple[int, Feats]]) -> None:
-        self.index = lexical_module().LexicalIndex.build(self.docs[i] for i, _ in rows)
+        self.index = LexicalIndex.build(self.docs[i] for i, _ in rows)
 
     def add(self, rows: list[tuple[int, Feats]]) -> None:
         self.index = self.index.added(self.docs[i] for i, _ in rows)
@@ -272,19 +267,6 @@ class SegmentsEngine(Engine):
 
     def search(self, terms: list[tuple[str, str]], k: int) -> list[int]:
         return [i for i, _ in self.index.search(self._q, k)]
-
-
-def lexical_module() -> Any:
-    import importlib
-
-    for name in ("knowledge.search.lexical", "knowledge.lexical_next"):
-        try:
-            mod = importlib.import_module(name)
-        except ImportError:
-            continue
-        if hasattr(mod.LexicalIndex, "added"):
-            return mod
-    raise ImportError("no segmented lexical index")
 
 
 ENGINES: dict[str, Callable[[dict[int, Doc]], Engine]] = {
@@ -405,9 +387,9 @@ def main() -> int:
 
 
 def _default_alqac() -> Path:
-    for cand in (ROOT.parent / "shared", ROOT.parents[1] / "shared", ROOT.parents[2] / "shared" if len(ROOT.parents) > 2 else ROOT):
-        if (cand / "eval" / "alqac").is_dir():
-            return cand / "eval" / "alqac"
+    for up in ROOT.parents:
+        if (up / "shared" / "eval" / "alqac").is_dir():
+            return up / "shared" / "eval" / "alqac"
     return ROOT.parent / "shared" / "eval" / "alqac"
 
 
