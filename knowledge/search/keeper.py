@@ -147,13 +147,10 @@ class IndexKeeper:
         if loaded is None:
             return None
         index, fingerprint = loaded
-        if index.params != self.params:
+        docs = _documents_of(fingerprint)
+        if index.params != self.params or docs is None:
             return None
-        try:
-            docs = json.loads(fingerprint)["documents"]
-        except (ValueError, KeyError, TypeError):
-            return None
-        return index, {str(k): [int(i) for i in v] for k, v in docs.items()}
+        return index, docs
 
     def _save(self, state: IndexState) -> None:
         try:
@@ -168,3 +165,17 @@ def _group(passages: list[PassageRecord], keys: dict[str, int], wanted: set[str]
     for p in passages:
         by_id.setdefault(p.document_id, []).append(p.id)
     return {k: by_id.get(keys[k], []) for k in wanted}
+
+
+def saved_documents(folder: Path) -> dict[str, list[int]] | None:
+    """The document keys (and passage ids) a saved index covers, or None when there is none."""
+    loaded = LexicalIndex.load(folder)
+    return _documents_of(loaded[1]) if loaded is not None else None
+
+
+def _documents_of(fingerprint: str) -> dict[str, list[int]] | None:
+    try:
+        docs = json.loads(fingerprint)["documents"]
+        return {str(k): [int(i) for i in v] for k, v in docs.items()}
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None

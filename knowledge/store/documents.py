@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, defer
 
 from ingest.pipeline import ParsedDoc
@@ -154,14 +154,6 @@ def load_passages(db: Database, documents: Collection[int] | None = None) -> lis
             )
             for p in rows
         ]
-
-
-def fingerprint(db: Database) -> str:
-    """Changes whenever passages are added, removed or replaced (the lexical index is derived from it)."""
-    with db.session() as s:
-        n, mx, mn = s.execute(select(func.count(Passage.id), func.max(Passage.id), func.min(Passage.id))).one()
-        docs = s.execute(select(func.count(Document.id), func.max(Document.id))).one()
-    return f"p{n}-{mn}-{mx}-d{docs[0]}-{docs[1]}"
 
 
 def list_documents(db: Database) -> list[Document]:
