@@ -38,6 +38,7 @@ MAX_SMALL = 6  # small segments tolerated before they are merged
 SMALL_ROWS = 5_000  # a segment smaller than this is an incremental addition
 PRUNE_MIN_ROWS = 20_000  # from this many rows, queries skip features in more than MAX_DF_SHARE of them
 MAX_DF_SHARE = 0.25
+SLICE = 1 << 22  # entries per slice when computing weights
 
 
 @dataclass(frozen=True)
@@ -109,9 +110,8 @@ def _segments(parts: Iterable[Encoded], vocab: dict[str, int], stats: Stats, p: 
         dl_sum += enc.dl.sum(axis=1)
         avg = Stats(rows, dl_sum).avg()
         row = np.repeat(np.arange(len(enc.ids), dtype=np.int32), np.diff(enc.indptr))
-        kind = col_kind[cols]
-        w = _weights(enc.tfs.astype(np.float32), enc.dl[kind, row], avg[kind], kind, p)
-        del row, kind
+        w = _sliced_weights(enc.tfs, None, row, cols, enc.dl, None, avg, col_kind, p)
+        del row
         matrix = sparse.csr_matrix((w, cols, enc.indptr), shape=(len(enc.ids), len(df))).tocsc()
         matrix.sort_indices()
         segs.append(Segment(enc.ids, matrix, np.ones(len(enc.ids), dtype=bool), enc.dl, avg))
@@ -124,11 +124,26 @@ def _renormalised(s: Segment, avg: np.ndarray, col_kind: np.ndarray, p: LexicalP
     """The segment's weights normalised with other average field lengths."""
     m = s.matrix
     cols = np.repeat(np.arange(m.shape[1], dtype=np.int32), np.diff(m.indptr))
-    kind = col_kind[cols]
-    del cols
-    dl = s.dl[kind, m.indices]
-    data = _weights(_term_freqs(m.data, dl, s.avg[kind], kind, p), dl, avg[kind], kind, p)
+    data = _sliced_weights(None, m.data, m.indices, cols, s.dl, s.avg, avg, col_kind, p)
     return replace(s, matrix=sparse.csc_matrix((data, m.indices, m.indptr), shape=m.shape), avg=avg)
+
+
+def _sliced_weights(tfs: np.ndarray | None, old: np.ndarray | None, rows: np.ndarray, cols: np.ndarray, dl: np.ndarray,
+                    old_avg: np.ndarray | None, avg: np.ndarray, col_kind: np.ndarray, p: LexicalParams) -> np.ndarray:
+    """Weights per entry from term frequencies ``tfs``, or from ``old`` weights normalised with
+    ``old_avg``; computed in slices so a build's temporaries stay small."""
+    out = np.empty(len(rows), dtype=np.float32)
+    for a in range(0, len(rows), SLICE):
+        b = a + SLICE
+        kind = col_kind[cols[a:b]]
+        lens = dl[kind, rows[a:b]]
+        if tfs is not None:
+            tf = tfs[a:b].astype(np.float32)
+        else:
+            assert old is not None and old_avg is not None
+            tf = _term_freqs(old[a:b], lens, old_avg[kind], kind, p)
+        out[a:b] = _weights(tf, lens, avg[kind], kind, p)
+    return out
 
 
 def _weights(tf: np.ndarray, dl: np.ndarray, avg: np.ndarray, kind: np.ndarray, p: LexicalParams) -> np.ndarray:
