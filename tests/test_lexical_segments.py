@@ -104,12 +104,12 @@ def test_a_damaged_saved_index_is_ignored(tmp_path: Path) -> None:
 @pytest.mark.parametrize("workers", [1, 2])
 def test_a_parallel_build_equals_a_serial_one(workers: int, monkeypatch: pytest.MonkeyPatch) -> None:
     import knowledge.search.features as lex
-    import knowledge.search.lexical as lexmod
+    import knowledge.search.segments as segmod
 
     monkeypatch.setattr(lex, "PARALLEL_MIN", 2)
     monkeypatch.setattr(lex, "CHUNK_MIN", 10)
     monkeypatch.setattr(lex, "BATCH", 7)
-    monkeypatch.setattr(lexmod, "SLICE", 50)
+    monkeypatch.setattr(segmod, "SLICE", 50)
     many = [(i, f"Mục {i % 7}", f"{DOCS[i % 5][2]} Lần {i}.") for i in range(40)]
     a = LexicalIndex.build(many, workers=workers)
     b = LexicalIndex.build(many, workers=1)
