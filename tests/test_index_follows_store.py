@@ -141,6 +141,8 @@ def test_a_new_process_loads_the_saved_index_and_catches_up(tmp_path: Path) -> N
     second = Knowledge(quick(make_settings(home)), Database(url))
     assert sources(second, QUESTION)[0] == "le-hoi-sen.txt"
     assert len(second.retriever.index.segments) >= 2  # the saved index plus the new document, no rebuild
+    rebuilt = second.refresh(force=True)
+    assert len(rebuilt.index.segments) == 1 and sources(second, QUESTION)[0] == "le-hoi-sen.txt"
 
 
 # --------------------------------------------------------------------------- two real processes
