@@ -83,7 +83,11 @@ def make_segments(parts: Iterable[Encoded], vocab: dict[str, int], stats: Stats,
         segs.append(Segment(enc.ids, matrix, np.ones(len(enc.ids), dtype=bool), enc.dl, avg))
     new = Stats(rows, dl_sum, df, col_kind)
     final = new.avg()
-    return [s if np.array_equal(s.avg, final) else _renormalised(s, final, col_kind, p) for s in segs], new
+    for i, s in enumerate(segs):  # in place: each old weight array is freed as soon as replaced
+        if not np.array_equal(s.avg, final):
+            segs[i] = _renormalised(s, final, col_kind, p)
+        del s
+    return segs, new
 
 
 def _renormalised(s: Segment, avg: np.ndarray, col_kind: np.ndarray, p: LexicalParams) -> Segment:
