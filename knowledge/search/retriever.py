@@ -113,7 +113,8 @@ class Retriever:
         gone = removed | {p.id for p in added}
         index = self.index.removed(gone).added(((p.id, p.context, p.text) for p in added), workers=workers)
         kept = [p for p in self.passages if p.id not in gone]
-        return Retriever(kept + added, index, self.dense, self.dense_weight, facets=self._facets)
+        facets = {pid: f for pid, f in self._facets.items() if pid not in gone}  # ids can be reused
+        return Retriever(kept + added, index, self.dense, self.dense_weight, facets=facets)
 
     # ------------------------------------------------------------------
     def provinces(self) -> list[str]:
