@@ -121,8 +121,10 @@ def test_a_replaced_document_is_searched_in_its_new_version(two: tuple[Knowledge
     writer, reader, new = two
     writer.ingest([new])
     assert sources(reader, QUESTION)[0] == "le-hoi-sen.txt"
-    new.write_text(NEW_DOC.replace("đầm Dạ Trạch", "Quảng trường Nguyễn Văn Linh"), encoding="utf-8")
+    assert 2037 not in reader.retriever.years()
+    new.write_text(NEW_DOC.replace("đầm Dạ Trạch", "Quảng trường Nguyễn Văn Linh").replace("2026", "2037"), encoding="utf-8")
     writer.ingest([new])
+    assert 2037 in reader.retriever.years()  # filters see the new version too (passage ids may be reused)
     hits = reader.search("Quảng trường Nguyễn Văn Linh", 3)
     assert hits and hits[0].passage.source == "le-hoi-sen.txt"
     assert all("Dạ Trạch" not in h.passage.text for h in reader.search("đầm Dạ Trạch", 10))
