@@ -30,6 +30,7 @@ from knowledge.store.documents import PassageRecord
 logger = logging.getLogger(__name__)
 
 MERGE_DEAD_FRACTION = 0.3  # merge every segment when this share of rows is dead
+EXACT_MAX_PASSAGES = 10_000  # up to this size a catch-up ends with a merge (well under a second)
 SAVE_CHANGED_FRACTION = 0.1  # save the index again when a catch-up changed this share of it
 
 
@@ -107,7 +108,9 @@ class IndexKeeper:
         added = docstore.load_passages(self.db, [keys[k] for k in new])
         removed = {pid for k in gone for pid in state.documents[k]}
         retriever = state.retriever.changed(added, removed)
-        if retriever.index.dead_fraction > MERGE_DEAD_FRACTION:
+        if len(retriever.passages) <= EXACT_MAX_PASSAGES or retriever.index.dead_fraction > MERGE_DEAD_FRACTION:
+            # Merging renormalises every weight with the statistics of the live passages: the
+            # index then scores exactly as a fresh build, whatever this process's history.
             retriever = self._retriever(retriever.passages, retriever.index.merged())
         elif self._dense is not None:
             retriever = self._retriever(retriever.passages, retriever.index)
