@@ -1,7 +1,8 @@
 """Every answering process follows the store: the generation moves with any change (triggers, on
 SQLite and PostgreSQL), a running ``Knowledge`` picks up documents ingested, replaced or removed by
 another one without a restart, and a long-running ``cchc chat`` answers from a document that a
-separate ``cchc ingest`` process added within 5 s, and stops once it is removed."""
+separate ``cchc ingest`` process added within 5 s, and stops within 5 s once a separate
+``cchc documents remove`` removed it."""
 
 from __future__ import annotations
 
@@ -15,13 +16,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import delete, select, update
+from sqlalchemy import update
 
 from core.settings import Settings
 from knowledge.service import Knowledge
 from knowledge.store import generation
 from knowledge.store.db import Database
-from knowledge.store.models import Document, Passage, Section
 from knowledge.store.task_models import Task
 from tests.conftest import CORPUS, make_settings
 
@@ -34,15 +34,6 @@ NEW_DOC = (
 QUESTION = "Lễ hội hoa sen Thiên Ân khai mạc ở đâu?"
 MARKER = "Dạ Trạch"
 PG_URL = os.environ.get("CCHC_TEST_DATABASE_URL")
-
-
-def remove_document(db: Database, source: str) -> None:
-    """Library-level removal (``cchc documents remove`` is being built on another branch)."""
-    with db.session() as s:
-        doc = s.scalars(select(Document).where(Document.source == source)).one()
-        s.execute(delete(Passage).where(Passage.document_id == doc.id))
-        s.execute(delete(Section).where(Section.document_id == doc.id))
-        s.execute(delete(Document).where(Document.id == doc.id))
 
 
 def quick(settings: Settings) -> Settings:
@@ -117,7 +108,7 @@ def test_a_running_reader_finds_a_document_another_ingested_and_loses_a_removed_
         assert [(h.passage.id, round(h.score, 5)) for h in reader.search(q, 10)] == [
             (h.passage.id, round(h.score, 5)) for h in fresh.search(q, 10)]
     fresh.close()
-    remove_document(writer.db, "le-hoi-sen.txt")
+    writer.remove_document("le-hoi-sen.txt")
     assert "le-hoi-sen.txt" not in sources(reader, QUESTION)
     assert "le-hoi-sen.txt" not in sources(reader, "le hoi hoa sen thien an")
 
@@ -230,7 +221,7 @@ def test_a_running_chat_follows_a_cli_ingest_and_a_removal(tmp_path: Path) -> No
         new.write_text(NEW_DOC, encoding="utf-8")
         cli(env, tmp_path, "ingest", str(new))
         assert until(chat, MARKER, True) < 5.0
-        remove_document(Database(f"sqlite:///{(home / 'cchc.sqlite3').resolve()}", migrate_now=False), "le-hoi-sen.txt")
+        cli(env, tmp_path, "documents", "remove", "le-hoi-sen.txt")
         assert until(chat, MARKER, False) < 5.0
     finally:
         chat.close()
