@@ -3,7 +3,9 @@ documents, passages or derived facts (tasks, index results, agencies), so every 
 can tell cheaply, by reading one row, that its index or its cached facts are stale.
 
 PostgreSQL: statement triggers that also ``pg_notify('cchc_store', generation)``. SQLite: row
-triggers (SQLite has no statement triggers); a one-row UPDATE each.
+triggers (SQLite has no statement triggers); a one-row UPDATE each. A later migration that rebuilds
+a tracked table on SQLite (copy, drop, rename) drops its triggers and must create them again;
+tests/test_index_follows_store.py checks that the generation moves on the latest schema.
 """
 
 from __future__ import annotations
