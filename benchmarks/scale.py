@@ -1,7 +1,10 @@
-"""How index build time, index size on disk and query latency grow with the corpus: 1x, 10x and
-100x the ALQAC passages (synthetic copies, each copy's text tagged so passages stay distinct).
+"""How the lexical index grows with the corpus: 1x, 10x, 100x the ALQAC passages (synthetic copies,
+each copy's heading tagged so passages stay distinct). Per factor, in a child process of its own
+(so peak memory is that factor's): full build (analysis in ``--workers`` processes), save and load,
+query p50/p95 (ALQAC questions with and without diacritics), adding one 50-page document
+(~150,000 characters of passages) with a search that finds it, and removing it again.
 
-    .venv/bin/python benchmarks/scale.py [--factors 1 10 100] [--queries 200]
+    .venv/bin/python benchmarks/scale.py [--factors 1 10 100] [--queries 200] [--workers 2]
 """
 
 from __future__ import annotations
@@ -9,10 +12,12 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -21,53 +26,96 @@ sys.path.insert(0, str(ROOT))
 
 from knowledge.search.lexical import LexicalIndex  # noqa: E402
 
+DOC_CHARS = 150_000  # a 50-page plan: about 3,000 characters a page
+
 
 def dir_size(p: Path) -> int:
     return sum(f.stat().st_size for f in p.rglob("*") if f.is_file())
 
 
+def default_alqac() -> Path:
+    for up in ROOT.parents:
+        if (up / "shared" / "eval" / "alqac").is_dir():
+            return up / "shared" / "eval" / "alqac"
+    return ROOT.parent / "shared" / "eval" / "alqac"
+
+
+def load(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
+
+
+def measure(base: Path, factor: int, n_queries: int, workers: int) -> dict[str, Any]:
+    docs = load(base / "corpus.jsonl")
+    qs = [q["question"] for name in ("dev_questions.jsonl", "dev_questions_nodiacritics.jsonl")
+          for q in load(base / name)[:n_queries]]
+    corpus = [(copy * len(docs) + j, d.get("title", "") + (f" bản {copy}" if copy else ""), d["text"])
+              for copy in range(factor) for j, d in enumerate(docs)]
+    t0 = time.perf_counter()
+    index = LexicalIndex.build(corpus, workers=workers)
+    build_s = time.perf_counter() - t0
+    build_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    del corpus
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "lexical"
+        t1 = time.perf_counter()
+        index.save(folder, "bench")
+        save_s = time.perf_counter() - t1
+        size_mb = dir_size(folder) / 1e6
+        t1 = time.perf_counter()
+        loaded = LexicalIndex.load(folder)
+        load_s = time.perf_counter() - t1
+        assert loaded is not None
+        del loaded
+    lat = []
+    for q in qs:
+        t = time.perf_counter()
+        index.search(q, 10)
+        lat.append((time.perf_counter() - t) * 1000)
+    new_doc, chars = [], 0
+    for j, d in enumerate(docs):  # one new document, about 50 pages of passages
+        new_doc.append((10**9 + j, f"Văn bản mới > {d.get('title', '')}", d["text"]))
+        chars += len(d["text"])
+        if chars >= DOC_CHARS:
+            break
+    probe = new_doc[len(new_doc) // 2]
+    t2 = time.perf_counter()
+    grown = index.added(new_doc, workers=1)
+    found = [i for i, _ in grown.search(probe[1] + " " + probe[2][:300], 10)]
+    add_s = time.perf_counter() - t2
+    assert probe[0] in found, "the added document is not found"
+    t3 = time.perf_counter()
+    shrunk = grown.removed([d[0] for d in new_doc])
+    still = [i for i, _ in shrunk.search(probe[1] + " " + probe[2][:300], 10)]
+    remove_s = time.perf_counter() - t3
+    assert probe[0] not in still, "the removed document is still found"
+    return {
+        "factor": factor, "passages": len(index), "features": len(index.stats.df), "workers": workers,
+        "build_s": round(build_s, 2), "build_rss_mb": round(build_rss), "index_mb": round(size_mb, 1),
+        "save_s": round(save_s, 2), "load_s": round(load_s, 2),
+        "p50_ms": round(float(np.percentile(lat, 50)), 3), "p95_ms": round(float(np.percentile(lat, 95)), 3),
+        "add_doc_passages": len(new_doc), "add_doc_s": round(add_s, 3), "remove_doc_s": round(remove_s, 3),
+        "max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "worker_max_rss_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024),
+    }
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--alqac", default=str(ROOT.parent / "shared" / "eval" / "alqac"))
+    ap.add_argument("--alqac", default=str(default_alqac()))
     ap.add_argument("--factors", type=int, nargs="+", default=[1, 10, 100])
     ap.add_argument("--queries", type=int, default=200)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
-    base = Path(args.alqac)
-    docs = [json.loads(x) for x in (base / "corpus.jsonl").read_text(encoding="utf-8").splitlines() if x.strip()]
-    qs = [json.loads(x)["question"] for x in (base / "dev_questions.jsonl").read_text(encoding="utf-8").splitlines() if x.strip()]
-    qs = qs[: args.queries]
+    if args.child:
+        print(json.dumps(measure(Path(args.alqac), args.factors[0], args.queries, args.workers)), flush=True)
+        return 0
     for factor in args.factors:
-        def gen(factor: int = factor):
-            n = 0
-            for copy in range(factor):
-                for d in docs:
-                    tag = f" bản {copy}" if copy else ""
-                    yield n, d.get("title", "") + tag, d["text"]
-                    n += 1
-
-        t0 = time.perf_counter()
-        index = LexicalIndex.build(gen())
-        build_s = time.perf_counter() - t0
-        with tempfile.TemporaryDirectory() as tmp:
-            folder = Path(tmp) / "lexical"
-            index.save(folder, "bench")
-            size_mb = dir_size(folder) / 1e6
-            t1 = time.perf_counter()
-            loaded = LexicalIndex.load(folder)
-            load_s = time.perf_counter() - t1
-            assert loaded is not None
-        lat = []
-        for q in qs:
-            t = time.perf_counter()
-            index.search(q, 10)
-            lat.append((time.perf_counter() - t) * 1000)
-        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(json.dumps({
-            "factor": factor, "passages": len(index), "build_s": round(build_s, 2), "index_mb": round(size_mb, 1),
-            "load_s": round(load_s, 2), "p50_ms": round(float(np.percentile(lat, 50)), 3),
-            "p95_ms": round(float(np.percentile(lat, 95)), 3), "max_rss_mb": round(rss),
-        }), flush=True)
-        del index
+        cmd = [sys.executable, __file__, "--child", "--alqac", args.alqac, "--factors", str(factor),
+               "--queries", str(args.queries), "--workers", str(args.workers)]
+        res = subprocess.run(cmd, capture_output=True, text=True)
+        out = res.stdout.strip().splitlines()
+        print(out[-1] if out else json.dumps({"factor": factor, "error": res.stderr.strip()[-500:]}), flush=True)
     return 0
 
 

@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import knowledge.search.lexical as lex  # noqa: E402
+import knowledge.search.segments as segments  # noqa: E402
 
 KINDS = ["u", "b", "fu", "fb", "tu", "tb", "tfu", "tfb"]
 
@@ -26,7 +27,9 @@ KINDS = ["u", "b", "fu", "fb", "tu", "tb", "tfu", "tfb"]
 def kind_scores(index: lex.LexicalIndex, query: str, folded_only: bool) -> dict[str, np.ndarray]:
     a = lex.analyze(lex.query_text(query))
     out = {k: np.zeros(len(index), dtype=np.float32) for k in KINDS}
-    m = index.matrix
+    assert len(index.segments) == 1  # a full build below 20,000 passages is one segment
+    m = index.segments[0].matrix
+    idf = index.idf  # segments store the term-frequency part; idf is applied at query time
     toks = {"u": a.uni, "b": a.bi, "fu": a.funi, "fb": a.fbi}
     for kind in KINDS:
         base = kind[1:] if kind.startswith("t") else kind
@@ -39,7 +42,7 @@ def kind_scores(index: lex.LexicalIndex, query: str, folded_only: bool) -> dict[
             if col is None:
                 continue
             s, e = m.indptr[col], m.indptr[col + 1]
-            out[kind][m.indices[s:e]] += m.data[s:e]
+            out[kind][m.indices[s:e]] += m.data[s:e] * idf[col]
     return out
 
 
@@ -74,7 +77,7 @@ def main() -> None:
     qs = [json.loads(x) for x in (base / args.questions).read_text(encoding="utf-8").splitlines() if x.strip()]
     pos = {d["id"]: i for i, d in enumerate(docs)}
     gold = [{pos[g] for g in q["relevant_ids"] if g in pos} for q in qs]
-    lex._kind_weight = lambda kind, p: 1.0  # type: ignore[assignment]  # raw per-kind BM25 for the sweep
+    segments._kind_weight = lambda kind, p: 1.0  # raw per-kind BM25 for the sweep
     best: list[tuple[float, float, str]] = []
     for k1, b in itertools.product(args.k1, args.b):
         index = lex.LexicalIndex.build(((i, d.get("title", ""), d["text"]) for i, d in enumerate(docs)), lex.LexicalParams(k1=k1, b=b))

@@ -77,19 +77,20 @@ def run_checks(config: str | None = None) -> list[dict[str, Any]]:
         return checks
     docs = store.list_documents(db)
     checks.append(_check("database", True, f"{engine_label(settings.database_url)}; {len(docs)} tài liệu"))
-    from knowledge.search.lexical import LexicalIndex
+    from knowledge.search.keeper import saved_documents
+    from knowledge.store import generation
 
-    loaded = LexicalIndex.load(settings.index_dir / "lexical")
-    fp = store.fingerprint(db)
+    saved = saved_documents(settings.index_dir / "lexical")
+    _gen, stored = generation.snapshot(db)
     if not docs:
         checks.append(_check("index", False, "chưa có tài liệu: chạy 'cchc ingest data/corpus'"))
-    elif loaded is None:
+    elif saved is None:
         checks.append(_check("index", True, "chưa có chỉ mục trên đĩa; sẽ được dựng ở câu hỏi đầu tiên"))
     else:
-        fresh = loaded[1] == fp
-        checks.append(
-            _check("index", True, f"chỉ mục từ vựng (BM25) {len(loaded[0])} đoạn; {'khớp' if fresh else 'cũ, sẽ dựng lại'} với kho")
-        )
+        new, gone = len(stored.keys() - saved.keys()), len(saved.keys() - stored.keys())
+        state = "khớp với kho" if not new and not gone else (
+            f"kém kho {new} tài liệu mới, {gone} tài liệu đã xóa: mỗi tiến trình tự cập nhật phần chênh lệch")
+        checks.append(_check("index", True, f"chỉ mục từ vựng (BM25) trên đĩa: {len(saved)} tài liệu; {state}"))
     checks.append(_facts_check(settings, db))
     model = settings.embedding.model
     if not model:

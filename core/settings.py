@@ -69,6 +69,7 @@ class RetrievalSettings(BaseModel):
     b: float = Field(0.6, ge=0, le=1)
     # chosen on ALQAC dev: benchmarks/dense_fusion.py
     dense_weight: float = Field(0.1, ge=0, le=1, description="share of the dense leg in score fusion")
+    check_seconds: float = Field(2.0, ge=0, le=60, description="how often an answering process checks the store for changes")
 
 
 class AnswerSettings(BaseModel):

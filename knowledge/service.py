@@ -2,13 +2,14 @@
 here (ask, search, summary, tasks, task actions, imports, accounts, feedback); they never hold a
 session, a model or an index. :class:`knowledge.api.KnowledgeAPI` is the Protocol they depend on.
 
-It owns the database handle and the in-memory retriever (loaded from the persisted lexical index;
-rebuilt only when the stored passages changed).
+It owns the database handle and the in-memory retriever, which follows the store
+(:mod:`knowledge.search.keeper`): changes by any process are picked up incrementally.
 """
 
 from __future__ import annotations
 
 import logging
+import shutil
 import threading
 from collections.abc import Collection, Iterable
 from datetime import date
@@ -28,7 +29,8 @@ from knowledge.ingestion import IngestReport, ingest_paths
 from knowledge.scores import imports as score_imports
 from knowledge.scores import query as score_query
 from knowledge.scores.summary import ScoreSummary, summarize
-from knowledge.search.lexical import LexicalIndex, LexicalParams
+from knowledge.search.keeper import IndexKeeper
+from knowledge.search.lexical import LexicalParams
 from knowledge.search.retriever import DenseLeg, Filters, Hit, Retriever
 from knowledge.store import agencies, feedback
 from knowledge.store import documents as docstore
@@ -51,7 +53,7 @@ class Knowledge:
         self.db = db or Database(settings.database_url, echo=settings.database.echo)
         self.accounts = Accounts(self.db, settings)
         self.policy = RefusalPolicy.from_settings(settings.answer)
-        self._retriever: Retriever | None = None
+        self._keeper = self._new_keeper()
         self._lock = threading.Lock()
         self._llm: GenerativeStage | None = None
 
@@ -62,12 +64,13 @@ class Knowledge:
     # ------------------------------------------------------------------ documents
     def ingest(self, paths: list[Path], *, isolate: bool = False) -> IngestReport:
         """Ingest files/folders (``isolate``: parse each in a limited child process), then rebuild the
-        index and the derived facts of every document whose facts are not complete: the ones just
-        written and any left behind by an interrupted run."""
+        derived facts of every document whose facts are not complete: the ones just written and any
+        left behind by an interrupted run. The index follows by itself (every process's keeper sees
+        the store generation move); this process checks at its next use."""
         report = ingest_paths(self.db, self.settings, paths, isolate=isolate)
         stale = docstore.stale_facts(self.db, facts.FACTS_VERSION)
-        if report.ingested or stale:
-            self.refresh(force=bool(report.ingested))
+        if report.ingested:
+            self._keeper.mark_stale()
         if stale:
             self.refresh_facts(stale)
             docstore.mark_facts(self.db, stale, facts.FACTS_VERSION)
@@ -100,12 +103,12 @@ class Knowledge:
         ]
 
     def remove_document(self, ident: str) -> dict[str, Any]:
-        """Remove a document (by id or source) with its passages and facts in one transaction, then
-        drop it from the lexical and dense indexes."""
+        """Remove a document (by id or source) with its passages and facts in one transaction; the
+        indexes of every process drop it when they see the store generation move."""
         removed = docstore.remove_document(self.db, ident)
         if removed is None:
             raise CchcError(f"Không có văn bản nào có mã hoặc tên '{ident}'. Xem danh sách: cchc documents list")
-        self.refresh(force=True)
+        self._keeper.mark_stale()  # every process (this one at its next use) drops it by difference
         return removed
 
     def facts_status(self) -> list[str]:
@@ -115,25 +118,22 @@ class Knowledge:
 
     # ------------------------------------------------------------------ index
     def refresh(self, *, force: bool = False) -> Retriever:
-        """Load the persisted index if it matches the store; rebuild and save it otherwise."""
-        with self._lock:
-            fp = docstore.fingerprint(self.db)
+        """Catch up with the store now (``force``: rebuild the whole index from the store and save it)."""
+        if force:
             folder = self.settings.index_dir / "lexical"
-            loaded = None if force else LexicalIndex.load(folder)
-            passages = docstore.load_passages(self.db)
-            if loaded is not None and loaded[1] == fp:
-                index = loaded[0]
-            else:
-                index = LexicalIndex.build(((p.id, p.context, p.text) for p in passages), self.params)
-                index.save(folder, fp)
-                logger.info("lexical index built: %d passages", len(index))
-            dense = self._dense(passages)
-            self._retriever = Retriever(passages, index, dense=dense, dense_weight=self.settings.retrieval.dense_weight)
-            return self._retriever
+            if folder.exists():
+                shutil.rmtree(folder, ignore_errors=True)
+            self._keeper = self._new_keeper()
+        self._keeper.mark_stale()
+        return self._keeper.retriever()
+
+    def _new_keeper(self) -> IndexKeeper:
+        r = self.settings.retrieval
+        dense = self._dense if self.settings.embedding.model else None
+        return IndexKeeper(self.db, self.settings.index_dir / "lexical", self.params, check_seconds=r.check_seconds,
+                           dense=dense, dense_weight=r.dense_weight)
 
     def _dense(self, passages: list[docstore.PassageRecord]) -> DenseLeg | None:
-        if not self.settings.embedding.model:
-            return None
         from knowledge.search.dense import DenseIndex  # heavy imports only when configured
 
         dense = DenseIndex.open(self.settings)
@@ -142,12 +142,12 @@ class Knowledge:
 
     @property
     def retriever(self) -> Retriever:
-        if self._retriever is None:
-            self.refresh()
-        assert self._retriever is not None
-        if not self._retriever.passages:
+        """The retriever, following the store: a document ingested or removed by any process is
+        searched (or no longer) here within ``retrieval.check_seconds`` plus the catch-up time."""
+        retriever = self._keeper.retriever()
+        if not retriever.passages:
             raise IndexNotReadyError()
-        return self._retriever
+        return retriever
 
     # ------------------------------------------------------------------ questions
     def search(self, query: str, k: int = 10, filters: Filters | None = None) -> list[Hit]:

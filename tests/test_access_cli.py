@@ -151,6 +151,7 @@ def test_state_files_are_0600_and_folders_0700(settings: Settings, umask_022: No
     doc.parent.mkdir()
     doc.write_text("KẾ HOẠCH\n1. Sở Nội vụ kiểm tra cải cách hành chính trước ngày 31/12/2026.\n", encoding="utf-8")
     assert run(settings, "ingest", str(doc), "--json")[0] == 0
+    assert run(settings, "search", "cải cách hành chính", "--json")[0] == 0  # the first answering process saves the index
     assert mode(settings.index_dir) == 0o700
     index_files = [p for p in settings.index_dir.rglob("*") if p.is_file()]
     assert index_files and {mode(p) for p in index_files} == {0o600}

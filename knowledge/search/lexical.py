@@ -1,9 +1,16 @@
-"""Vietnamese-aware lexical retrieval: multi-field BM25 in one sparse matrix.
+"""Vietnamese-aware lexical retrieval: multi-field BM25 over immutable sparse segments.
 
 Each passage contributes features from two fields (body text, heading context), each as syllable
-unigrams, syllable bigrams, and their diacritic-free forms, plus glossary expansions. BM25 weights
-are computed per (field, feature kind) and multiplied by the field and kind weights, so a query is
-scored by summing a few matrix columns: the same sparse scoring bm25s uses.
+unigrams, syllable bigrams, and their diacritic-free forms, plus glossary expansions. A segment is
+a CSC matrix (passages x features) of the BM25 term-frequency part times the field/kind weight;
+idf is applied at query time from collection statistics, so a query sums a few weighted matrix
+columns per segment (the sparse scoring bm25s uses).
+
+Changes are copy-on-write: ``added`` appends a segment built from the new passages only,
+``removed`` marks rows dead in a copied live mask; the old index object stays valid for searches
+in flight. As in Lucene, dead rows still count in the collection statistics until their segment is
+merged, and a segment's length normalisation uses the average lengths known when it was built; a
+full ``build`` is exact. Small segments are merged when there are more than ``MAX_SMALL``.
 """
 
 from __future__ import annotations
@@ -13,21 +20,25 @@ import logging
 import os
 import shutil
 import tempfile
-from array import array
-from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 from scipy import sparse
 
 from core.private import private_dir, private_files_in
-from core.text import QUESTION_STOP, Analyzed, analyze, fold_token, has_diacritics, query_text
+from core.text import QUESTION_STOP, analyze, fold_token, has_diacritics, query_text
+from knowledge.search.features import Doc, encode_chunks
+from knowledge.search.segments import Segment, Stats, make_segments, merge
 
 logger = logging.getLogger(__name__)
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
+MAX_SMALL = 6  # small segments tolerated before they are merged
+SMALL_ROWS = 5_000  # a segment smaller than this is an incremental addition
+PRUNE_MIN_ROWS = 20_000  # from this many rows, queries skip features in more than MAX_DF_SHARE of them
+MAX_DF_SHARE = 0.25
 
 
 @dataclass(frozen=True)
@@ -44,119 +55,152 @@ class LexicalParams:
         return cls(**{f: getattr(r, f) for f in ("k1", "b", "bigram_weight", "folded_weight", "title_weight")})
 
 
-def _features(a: Analyzed, prefix: str) -> dict[str, list[str]]:
-    return {
-        f"{prefix}u": a.uni,
-        f"{prefix}b": a.bi,
-        f"{prefix}fu": a.funi,
-        f"{prefix}fb": a.fbi,
-    }
-
-
+# --------------------------------------------------------------------------- segments
 class LexicalIndex:
+    """Immutable: ``added``/``removed``/``merged`` return new indexes sharing unchanged segments."""
+
     def __init__(
         self,
-        ids: np.ndarray,
-        matrix: sparse.csc_matrix,
+        segments: Sequence[Segment],
         vocab: dict[str, int],
         params: LexicalParams,
-        idf: np.ndarray,
+        stats: Stats,
     ) -> None:
-        self.ids = ids
-        self.matrix = matrix
-        self.vocab = vocab
+        self.segments = tuple(segments)
+        self.vocab = vocab  # append-only; a column past this index's stats is unknown to it
         self.params = params
-        self.idf = idf  # per feature, for sentence scoring in answers
+        self.stats = stats
+        self.ids = np.concatenate([s.ids for s in self.segments]) if self.segments else np.zeros(0, dtype=np.int64)
+        self.live = np.concatenate([s.live for s in self.segments]) if self.segments else np.zeros(0, dtype=bool)
+        self._idf: np.ndarray | None = None
 
     def __len__(self) -> int:
+        """Live passages."""
+        return int(self.live.sum())
+
+    @property
+    def rows(self) -> int:
+        """Rows of the score vector (dead ones included until merged)."""
         return int(self.ids.shape[0])
 
-    # ------------------------------------------------------------------ build
+    @property
+    def idf(self) -> np.ndarray:
+        """Per feature, for sentence scoring in answers."""
+        if self._idf is None:
+            self._idf = self.stats.idf()
+        return self._idf
+
+    # ------------------------------------------------------------------ build and change
     @classmethod
-    def build(cls, docs: Iterable[tuple[int, str, str]], params: LexicalParams | None = None) -> LexicalIndex:
-        """``docs``: (id, heading context, text)."""
+    def build(cls, docs: Iterable[Doc], params: LexicalParams | None = None, *, workers: int | None = None) -> LexicalIndex:
+        """A one-segment index of ``docs`` (id, heading context, text); exact BM25."""
         p = params or LexicalParams()
-        ids: list[int] = []
-        vocab: dict[str, int] = {}
-        kind_names = [f"{t}{k}" for t in ("", "t") for k in ("u", "b", "fu", "fb")]
-        kind_code = {k: i for i, k in enumerate(kind_names)}
-        # Compact typed arrays: the 100x benchmark has hundreds of millions of entries.
-        rows, cols, tfs, kinds = array("i"), array("i"), array("f"), array("b")
-        doc_len: list[array] = [array("i") for _ in kind_names]
-        contexts: dict[str, dict[str, list[str]]] = {}  # heading paths repeat across passages
-        for row, (pid, context, text) in enumerate(docs):
-            ids.append(pid)
-            ctx = contexts.get(context)
-            if ctx is None:
-                ctx = contexts[context] = _features(analyze(context), "t")
-            fields = _features(analyze(text), "") | ctx
-            for kind, toks in fields.items():
-                code = kind_code[kind]
-                doc_len[code].append(len(toks))
-                counts = Counter(toks)
-                n_new = len(counts)
-                cols.extend(vocab.setdefault(f"{kind}:{tok}", len(vocab)) for tok in counts)
-                tfs.extend(counts.values())
-                rows.extend([row] * n_new)
-                kinds.extend([code] * n_new)
-        n = len(ids)
-        if n == 0:
-            return cls(np.zeros(0, dtype=np.int64), sparse.csc_matrix((0, 0), dtype=np.float32), {}, p, np.zeros(0))
-        r = np.frombuffer(rows, dtype=np.int32)
-        c = np.frombuffer(cols, dtype=np.int32)
-        tf_arr = np.frombuffer(tfs, dtype=np.float32)
-        kind_arr = np.frombuffer(kinds, dtype=np.int8)
-        df = np.bincount(c, minlength=len(vocab)).astype(np.float32)
-        idf = np.log1p((n - df + 0.5) / (df + 0.5)).astype(np.float32)
-        weights = np.empty_like(tf_arr)
-        for code, kind in enumerate(kind_names):
-            sel = kind_arr == code
-            dl = np.frombuffer(doc_len[code], dtype=np.int32).astype(np.float32)
-            avg = float(dl.mean()) or 1.0
-            norm = p.k1 * (1 - p.b + p.b * dl[r[sel]] / avg)
-            weights[sel] = idf[c[sel]] * tf_arr[sel] * (p.k1 + 1) / (tf_arr[sel] + norm) * _kind_weight(kind, p)
-        matrix = sparse.csc_matrix((weights, (r, c)), shape=(n, len(vocab)), dtype=np.float32)
-        matrix.sort_indices()
-        return cls(np.asarray(ids, dtype=np.int64), matrix, vocab, p, idf)
+        batch = list(docs)
+        empty = cls((), {}, p, Stats())
+        return empty.added(batch, workers=workers) if batch else empty
+
+    def added(self, docs: Iterable[Doc], *, workers: int | None = None) -> LexicalIndex:
+        """This index plus ``docs`` as a new segment (cost in proportion to ``docs``)."""
+        batch = list(docs)
+        if not batch:
+            return self
+        present = set(self.ids[self.live].tolist()) & {d[0] for d in batch}
+        base = self.removed(present) if present else self
+        segs, stats = make_segments(encode_chunks(batch, workers), base.vocab, base.stats, base.params)
+        out = LexicalIndex((*base.segments, *segs), base.vocab, base.params, stats)
+        return out.compacted()
+
+    def removed(self, ids: Iterable[int]) -> LexicalIndex:
+        """This index without the passages ``ids`` (their rows marked dead)."""
+        gone = np.fromiter(ids, dtype=np.int64)
+        if not len(gone):
+            return self
+        segs = []
+        for s in self.segments:
+            hit = np.isin(s.ids, gone) & s.live
+            segs.append(replace(s, live=s.live & ~hit) if hit.any() else s)
+        return LexicalIndex(segs, self.vocab, self.params, self.stats)
+
+    def compacted(self) -> LexicalIndex:
+        """Drop segments with no live row, and merge the small segments (fewer than ``SMALL_ROWS``
+        rows: incremental additions) when there are more than ``MAX_SMALL``: a bounded cost."""
+        segs = [s for s in self.segments if s.n_live]
+        stats = self.stats
+        dead = [s for s in self.segments if not s.n_live]
+        if dead:  # whole segments removed: their rows leave the statistics
+            stats = merge(dead, stats, self.params)[1]
+        small = [s for s in segs if len(s.ids) < SMALL_ROWS]
+        if len(small) > MAX_SMALL:
+            merged, stats = merge(small, stats, self.params)
+            segs = [s for s in segs if len(s.ids) >= SMALL_ROWS] + [merged]
+        if len(segs) == len(self.segments) and stats is self.stats:
+            return self
+        return LexicalIndex(segs, self.vocab, self.params, stats)
+
+    def merged(self) -> LexicalIndex:
+        """All live rows in one segment (exact statistics for what is left)."""
+        if not self.segments:
+            return self
+        seg, stats = merge(self.segments, self.stats, self.params)
+        return LexicalIndex((seg,), self.vocab, self.params, stats)
+
+    @property
+    def dead_fraction(self) -> float:
+        return 1.0 - len(self) / self.rows if self.rows else 0.0
 
     # ------------------------------------------------------------------ query
     def query_features(self, query: str) -> dict[int, float]:
-        """Matrix columns and weights for a query. Typed without diacritics -> folded features only."""
+        """Feature columns and weights for a query. Typed without diacritics -> folded features only."""
         a = analyze(query_text(query))
         folded_only = not has_diacritics(query)
         feats: dict[int, float] = {}
+        ncols = len(self.stats.df)
 
-        def add(kind: str, toks: Sequence[str], w: float) -> None:
+        def add(kind: str, toks: Sequence[str]) -> None:
             for tok in set(toks):
                 if kind.endswith("u") and _stop(tok):
                     continue
                 for prefix in ("", "t"):
                     col = self.vocab.get(f"{prefix}{kind}:{tok}")
-                    if col is not None:
-                        feats[col] = feats.get(col, 0.0) + w
+                    if col is not None and col < ncols:
+                        feats[col] = feats.get(col, 0.0) + 1.0
 
-        if folded_only:
-            add("fu", a.funi, 1.0)
-            add("fb", a.fbi, 1.0)
-        else:
-            add("u", a.uni, 1.0)
-            add("b", a.bi, 1.0)
-            add("fu", a.funi, 1.0)
-            add("fb", a.fbi, 1.0)
+        if not folded_only:
+            add("u", a.uni)
+            add("b", a.bi)
+        add("fu", a.funi)
+        add("fb", a.fbi)
         return feats
 
     def scores(self, query: str) -> np.ndarray:
-        """BM25 score of every passage: the weighted sum of the query's feature columns (C code:
-        a CSC column slice times a small dense vector)."""
+        """BM25 score of every row (dead rows score 0): per segment, its columns for the query's
+        features times their weight and idf (C code: CSC column slices times a small vector)."""
+        out = np.zeros(self.rows, dtype=np.float32)
         feats = self.query_features(query)
         if not feats:
-            return np.zeros(len(self), dtype=np.float32)
+            return out
         cols = np.fromiter(feats.keys(), dtype=np.int64, count=len(feats))
-        weights = np.fromiter(feats.values(), dtype=np.float32, count=len(feats))
-        return np.asarray(self.matrix[:, cols] @ weights, dtype=np.float32)
+        weights = np.fromiter(feats.values(), dtype=np.float32, count=len(feats)) * self.stats.idf(cols)
+        if self.stats.rows >= PRUNE_MIN_ROWS:
+            # In a large corpus, features in more than a quarter of the passages (low idf, the
+            # longest posting lists) are skipped: 60 % fewer postings read per ALQAC question,
+            # and mrr@10 does not drop (0.9143 / 0.9051 with the cut at 1x, 0.9126 / 0.9005 without).
+            common = self.stats.df[cols] > MAX_DF_SHARE * self.stats.rows
+            if common.any() and not common.all():
+                cols, weights = cols[~common], weights[~common]
+        start = 0
+        for s in self.segments:
+            n = len(s.ids)
+            inside = cols < s.matrix.shape[1]
+            if inside.any():
+                out[start : start + n] = s.matrix[:, cols[inside]] @ weights[inside]
+            start += n
+        out[~self.live] = 0.0
+        return out
 
     def search(self, query: str, k: int = 10, mask: np.ndarray | None = None) -> list[tuple[int, float]]:
-        if len(self) == 0:
+        """Top ``k`` (passage id, score); ``mask`` (one bool per row of ``ids``) narrows it."""
+        if not self.rows:
             return []
         sc = self.scores(query)
         if mask is not None:
@@ -171,17 +215,17 @@ class LexicalIndex:
         """Write atomically: a temporary folder renamed over the old one."""
         private_dir(folder.parent)  # the new folder itself comes from mkdtemp: 0700
         tmp = Path(tempfile.mkdtemp(prefix=".index-", dir=folder.parent))
-        np.savez(
-            tmp / "matrix.npz",
-            data=self.matrix.data,
-            indices=self.matrix.indices,
-            indptr=self.matrix.indptr,
-            shape=np.asarray(self.matrix.shape),
-            ids=self.ids,
-            idf=self.idf,
-        )
+        for n, s in enumerate(self.segments):
+            m = s.matrix
+            np.savez(
+                tmp / f"segment-{n}.npz", data=m.data, indices=m.indices, indptr=m.indptr,
+                shape=np.asarray(m.shape), ids=s.ids, live=s.live, dl=s.dl, avg=s.avg,
+            )
+        np.savez(tmp / "stats.npz", df=self.stats.df, dl_sum=self.stats.dl_sum, rows=np.asarray([self.stats.rows]),
+                 kind=self.stats.kind)
         (tmp / "vocab.json").write_text(json.dumps(self.vocab, ensure_ascii=False), encoding="utf-8")
-        meta = {"format": FORMAT_VERSION, "fingerprint": fingerprint, "params": self.params.__dict__}
+        meta = {"format": FORMAT_VERSION, "fingerprint": fingerprint, "params": self.params.__dict__,
+                "segments": len(self.segments)}
         (tmp / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
         private_files_in(tmp)  # the folder is 0700 (mkdtemp); its files 0600 as well
         old = folder.with_name(folder.name + ".old")
@@ -200,28 +244,20 @@ class LexicalIndex:
             meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
             if meta.get("format") != FORMAT_VERSION:
                 return None
-            z = np.load(folder / "matrix.npz")
-            shape = tuple(int(x) for x in z["shape"])
-            matrix = sparse.csc_matrix((z["data"], z["indices"], z["indptr"]), shape=shape)
+            segs = []
+            for n in range(int(meta["segments"])):
+                z = np.load(folder / f"segment-{n}.npz")
+                shape = tuple(int(x) for x in z["shape"])
+                matrix = sparse.csc_matrix((z["data"], z["indices"], z["indptr"]), shape=shape)
+                segs.append(Segment(z["ids"], matrix, z["live"], z["dl"], z["avg"]))
+            st = np.load(folder / "stats.npz")
+            stats = Stats(int(st["rows"][0]), st["dl_sum"], st["df"], st["kind"])
             vocab = json.loads((folder / "vocab.json").read_text(encoding="utf-8"))
             params = LexicalParams(**meta["params"])
-            return cls(z["ids"], matrix, vocab, params, z["idf"]), str(meta.get("fingerprint", ""))
+            return cls(segs, vocab, params, stats), str(meta.get("fingerprint", ""))
         except (OSError, ValueError, KeyError, TypeError) as exc:
             logger.warning("lexical index at %s unreadable (%s); it will be rebuilt", folder, exc)
             return None
-
-
-def _kind_weight(kind: str, p: LexicalParams) -> float:
-    title = kind.startswith("t")
-    k = kind[1:] if title else kind
-    w = 1.0
-    if k in ("b", "fb"):
-        w *= p.bigram_weight
-    if k in ("fu", "fb"):
-        w *= p.folded_weight
-    if title:
-        w *= p.title_weight
-    return w
 
 
 def _stop(tok: str) -> bool:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
@@ -57,38 +57,64 @@ def fuse(lexical: list[tuple[int, float]], dense: list[tuple[int, float]], weigh
     return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
-@dataclass
-class Retriever:
-    passages: list[PassageRecord]
-    index: LexicalIndex
-    dense: DenseLeg | None = None
-    dense_weight: float = 0.3
-    _row_of: dict[int, int] = field(default_factory=dict)
-    _years: list[set[int]] = field(default_factory=list)
-    _province: np.ndarray | None = None
-    _agencies: dict[str, set[int]] = field(default_factory=dict)
-    _province_list: list[str] = field(default_factory=list)
-    _year_list: list[int] = field(default_factory=list)
+@dataclass(frozen=True)
+class _Facets:
+    """What filters need of a passage, computed once per passage and kept across index versions."""
 
-    def __post_init__(self) -> None:
-        by_id = {p.id: p for p in self.passages}
-        # Keep passages in index row order.
-        self.passages = [by_id[int(i)] for i in self.index.ids if int(i) in by_id]
-        self._row_of = {p.id: row for row, p in enumerate(self.passages)}
-        self._years = [passage_years(p) for p in self.passages]
-        self._province = np.asarray([p.province or "" for p in self.passages], dtype=object)
+    years: frozenset[int]
+    agency: str | None  # normalised agency heading
+
+
+class Retriever:
+    """Passages and their index, aligned by index row. Immutable: ``changed`` returns a new one, so
+    a search in flight keeps a consistent view while another thread swaps in the next version."""
+
+    def __init__(
+        self,
+        passages: list[PassageRecord],
+        index: LexicalIndex,
+        dense: DenseLeg | None = None,
+        dense_weight: float = 0.3,
+        *,
+        facets: dict[int, _Facets] | None = None,
+    ) -> None:
+        self.index = index
+        self.dense = dense
+        self.dense_weight = dense_weight
+        by_id = {p.id: p for p in passages}
+        old = facets or {}
+        self._facets = {pid: old.get(pid) or _facets_of(p) for pid, p in by_id.items()}
+        # Row i of every array is row i of the index; dead rows and unknown ids hold None.
+        live = index.live.tolist()
+        self._rows: list[PassageRecord | None] = [
+            by_id.get(pid) if ok else None for pid, ok in zip(index.ids.tolist(), live, strict=True)
+        ]
+        self.passages = [p for p in self._rows if p is not None]
+        self._row_of = {p.id: row for row, p in enumerate(self._rows) if p is not None}
+        self._by_id = {p.id: p for p in self.passages}
+        self._province = np.asarray([(p.province or "") if p else "" for p in self._rows], dtype=object)
+        self._years = [self._facets[p.id].years if p else frozenset() for p in self._rows]
         self._province_list = sorted({p.province for p in self.passages if p.province})
         self._year_list = sorted(set().union(*self._years)) if self._years else []
-        self._agencies = {}
+        self._agencies: dict[str, set[int]] = {}
         for p in self.passages:
-            head = agency_heading(p.section)
+            head = self._facets[p.id].agency
             if head:
-                self._agencies.setdefault(norm_name(head), set()).add(p.id)
+                self._agencies.setdefault(head, set()).add(p.id)
 
     @classmethod
     def build(cls, passages: list[PassageRecord], params: LexicalParams | None = None, **kw: object) -> Retriever:
         index = LexicalIndex.build(((p.id, p.context, p.text) for p in passages), params)
         return cls(passages, index, **kw)  # type: ignore[arg-type]
+
+    def changed(self, added: list[PassageRecord], removed: set[int], *, workers: int | None = 1) -> Retriever:
+        """This retriever with passages ``added`` (new ids, or new versions of known ones) and the
+        passage ids ``removed``; the index work is in proportion to the change."""
+        gone = removed | {p.id for p in added}
+        index = self.index.removed(gone).added(((p.id, p.context, p.text) for p in added), workers=workers)
+        kept = [p for p in self.passages if p.id not in gone]
+        facets = {pid: f for pid, f in self._facets.items() if pid not in gone}  # ids can be reused
+        return Retriever(kept + added, index, self.dense, self.dense_weight, facets=facets)
 
     # ------------------------------------------------------------------
     def provinces(self) -> list[str]:
@@ -107,7 +133,7 @@ class Retriever:
     def mask(self, filters: Filters) -> np.ndarray | None:
         if filters.province is None and filters.year is None:
             return None
-        m = np.ones(len(self.passages), dtype=bool)
+        m = np.ones(len(self._rows), dtype=bool)
         if filters.province is not None:
             m &= self._province == filters.province
         if filters.year is not None:
@@ -121,7 +147,7 @@ class Retriever:
         t = time.perf_counter()
         mask = self.mask(filters or Filters())
         if restrict is not None:
-            allowed = np.zeros(len(self.passages), dtype=bool)
+            allowed = np.zeros(len(self._rows), dtype=bool)
             allowed[[self._row_of[i] for i in restrict if i in self._row_of]] = True
             mask = allowed if mask is None else mask & allowed
         if mask is not None and not mask.any():
@@ -134,7 +160,7 @@ class Retriever:
                 dense_hits = [(i, s) for i, s in dense_hits if mask[self._row_of[i]]]
             ranked = fuse(lex, dense_hits, self.dense_weight)
         hits = [
-            Hit(self.passages[self._row_of[pid]], score, rank)
+            Hit(self._by_id[pid], score, rank)
             for rank, (pid, score) in enumerate(ranked[:k], 1)
             if pid in self._row_of
         ]
@@ -156,6 +182,11 @@ def agency_heading(section_path: str) -> str | None:
         if head and AGENCY_HEAD_RE.match(head) and len(head) < 90:
             return head.rstrip(":")
     return None
+
+
+def _facets_of(p: PassageRecord) -> _Facets:
+    head = agency_heading(p.section)
+    return _Facets(frozenset(passage_years(p)), norm_name(head) if head else None)
 
 
 def passage_years(p: PassageRecord) -> set[int]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -125,10 +126,16 @@ def display_title(doc: Document) -> str:
     return meta.display()
 
 
-def load_passages(db: Database) -> list[PassageRecord]:
+def load_passages(db: Database, documents: Collection[int] | None = None) -> list[PassageRecord]:
+    """The passages of all documents, or of the ``documents`` given (ids), in id order."""
     with db.session() as s:
-        docs = {d.id: d for d in s.scalars(select(Document).options(metadata_only()))}
-        rows = s.scalars(select(Passage).order_by(Passage.id)).all()
+        dq = select(Document).options(metadata_only())
+        pq = select(Passage).order_by(Passage.id)
+        if documents is not None:
+            dq = dq.where(Document.id.in_(list(documents)))
+            pq = pq.where(Passage.document_id.in_(list(documents)))
+        docs = {d.id: d for d in s.scalars(dq)}
+        rows = s.scalars(pq).all()
         titles = {i: display_title(d) for i, d in docs.items()}
         return [
             PassageRecord(
@@ -147,14 +154,6 @@ def load_passages(db: Database) -> list[PassageRecord]:
             )
             for p in rows
         ]
-
-
-def fingerprint(db: Database) -> str:
-    """Changes whenever passages are added, removed or replaced (the lexical index is derived from it)."""
-    with db.session() as s:
-        n, mx, mn = s.execute(select(func.count(Passage.id), func.max(Passage.id), func.min(Passage.id))).one()
-        docs = s.execute(select(func.count(Document.id), func.max(Document.id))).one()
-    return f"p{n}-{mn}-{mx}-d{docs[0]}-{docs[1]}"
 
 
 def list_documents(db: Database) -> list[Document]:

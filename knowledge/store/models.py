@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -70,3 +70,13 @@ class Passage(Base):
     context: Mapped[str] = mapped_column(Text)  # heading texts of the path, indexed as a weighted field
 
     document: Mapped[Document] = relationship(back_populates="passages")
+
+
+class StoreGeneration(Base):
+    """One row: a counter that database triggers bump with every change to documents, passages or
+    derived facts (migration 0008), so answering processes can tell cheaply that they are stale."""
+
+    __tablename__ = "store_generation"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger)
