@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 
 from core.text import fold, nfc, split_sentences  # noqa: E402
 from ingest.metadata import PROVINCES  # noqa: E402
-from ingest.pipeline import expand_paths, parse_file  # noqa: E402
+from ingest.pipeline import expand_sources, parse_file  # noqa: E402
 from knowledge.answers.figures import number_values, scan_figures  # noqa: E402
 from knowledge.answers.generate import SYSTEM_PROMPT  # noqa: E402
 from knowledge.answers.verify import Asked, GenSentence, Source, Verdict, asked_of, verify  # noqa: E402
@@ -54,7 +54,7 @@ class Case:
 def load_passages(corpus: Path) -> list[tuple[Source, str]]:
     """(source, document province folded key) for every passage of the corpus."""
     out = []
-    for path in expand_paths([corpus]):
+    for path, _key in expand_sources([corpus]):
         doc = parse_file(path, max_bytes=50 << 20)
         for ch in doc.chunks:
             body = doc.text[ch.start : ch.end]
