@@ -65,6 +65,7 @@ def parse_stats(home: str, labelled: Path) -> dict[str, object]:
     """Per-slot precision and recall of the question parser on the labelled set, and its speed."""
     os.environ["CCHC_HOME"] = home
     from core.settings import load_settings
+    from knowledge.answers.parse_check import tally_slots
     from knowledge.answers.question import parse
     from knowledge.service import Knowledge
     from knowledge.store.agencies import load_registry
@@ -72,24 +73,10 @@ def parse_stats(home: str, labelled: Path) -> dict[str, object]:
     kn = Knowledge(load_settings())
     reg = load_registry(kn.db)
     rows = load(labelled)
-    slots = ("asked", "agency", "index", "year", "province")
-    tally = {s: [0, 0, 0] for s in slots}
     t0 = time.perf_counter()
     parsed = [parse(r["q"], reg) for r in rows]
     per_ms = (time.perf_counter() - t0) * 1000 / len(rows)
-    for row, q in zip(rows, parsed, strict=True):
-        want = dict(row)
-        if "agency" in want:
-            a = reg.resolve(want["agency"])
-            want["agency"] = a.id if a else -1
-        if "year" in want:
-            want["year"] = int(want["year"])
-        got = {"asked": q.asked, "agency": q.agency_ids[0] if q.agency_ids else None, "index": q.index,
-               "year": q.year, "province": q.province}
-        for s in slots:
-            tally[s][1] += got[s] is not None
-            tally[s][2] += want.get(s) is not None
-            tally[s][0] += got[s] is not None and got[s] == want.get(s)
+    tally = tally_slots(zip(rows, parsed, strict=True), reg)
     kn.close()
     return {"n": len(rows), "ms_per_parse": round(per_ms, 3),
             "precision": {s: round(c / max(p, 1), 3) for s, (c, p, _e) in tally.items()},

@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 
 from core.agencies import AgencyInfo, Registry
+from knowledge.answers.parse_check import tally_slots
 from knowledge.answers.question import parse
 from knowledge.store.agencies import read_seed
 from tests.conftest import ROOT
 
 LABELLED = ROOT / "tests" / "data" / "question_parse.jsonl"
-SLOTS = ("asked", "agency", "index", "year", "province")
 
 
 def seed_registry() -> Registry:
@@ -40,23 +40,8 @@ REG = seed_registry()
 
 def slot_precision() -> dict[str, tuple[int, int, int]]:
     """slot -> (correct predictions, predictions, labelled values)."""
-    out = {s: [0, 0, 0] for s in SLOTS}
-    for line in LABELLED.read_text(encoding="utf-8").splitlines():
-        row = json.loads(line)
-        q = parse(row["q"], REG)
-        want = dict(row)
-        if "agency" in want:
-            a = REG.resolve(want["agency"])
-            want["agency"] = a.id if a else -1
-        if "year" in want:
-            want["year"] = int(want["year"])
-        got = {"asked": q.asked, "agency": q.agency_ids[0] if q.agency_ids else None, "index": q.index,
-               "year": q.year, "province": q.province}
-        for s in SLOTS:
-            out[s][1] += got[s] is not None
-            out[s][2] += want.get(s) is not None
-            out[s][0] += got[s] is not None and got[s] == want.get(s)
-    return {s: (c, p, e) for s, (c, p, e) in out.items()}
+    rows = [json.loads(line) for line in LABELLED.read_text(encoding="utf-8").splitlines()]
+    return tally_slots(((row, parse(row["q"], REG)) for row in rows), REG)
 
 
 def test_labelled_set_is_large_enough() -> None:

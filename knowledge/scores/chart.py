@@ -11,6 +11,7 @@ import logging
 from typing import Any
 
 from core.indices import COLORS
+from core.text import fmt_number
 
 logger = logging.getLogger(__name__)
 
@@ -73,7 +74,7 @@ def render_chart(
             vals = [v for _n, v in fields_lost][::-1]
             bars = bx.barh(names, vals, color="#d62728", alpha=0.75)
             for b, v in zip(bars, vals, strict=True):
-                bx.text(b.get_width() + 0.05, b.get_y() + b.get_height() / 2, _fmt(v), va="center", fontsize=8)
+                bx.text(b.get_width() + 0.05, b.get_y() + b.get_height() / 2, fmt_number(v), va="center", fontsize=8)
             bx.set_xlabel("Số điểm bị mất so với điểm tối đa")
             bx.set_title(f"PAR INDEX {year}: điểm bị mất theo lĩnh vực")
             bx.set_xlim(0, max(vals) * 1.2 if vals else 1)
@@ -85,10 +86,6 @@ def render_chart(
         buf = io.BytesIO()
         fig.savefig(buf, format="png")
     return buf.getvalue()
-
-
-def _fmt(v: float) -> str:
-    return f"{v:.3f}".rstrip("0").rstrip(".").replace(".", ",")
 
 
 def _wrap(text: str, width: int = 34) -> str:
