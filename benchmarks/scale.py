@@ -1,8 +1,14 @@
 """How the lexical index grows with the corpus: 1x, 10x, 100x the ALQAC passages (synthetic copies,
 each copy's heading tagged so passages stay distinct). Per factor, in a child process of its own
-(so peak memory is that factor's): full build (analysis in ``--workers`` processes), save and load,
-query p50/p95 (ALQAC questions with and without diacritics), adding one 50-page document
-(~150,000 characters of passages) with a search that finds it, and removing it again.
+(so peak memory is that factor's): full build (analysis in ``--workers`` processes), save, then load
+into a fresh index (as a restarted worker does; the built one is dropped first), query p50/p95 (ALQAC
+questions with and without diacritics), adding one 50-page document (~150,000 characters of
+passages) with a search that finds it, and removing it again.
+
+Memory is sampled every 20 ms: ``peak_mb`` is the largest sum of the main process's resident
+memory and its analysis workers' private memory (pages a forked worker shares with the main process
+are counted once), ``build_peak_mb`` the same during the build, ``loaded_rss_mb`` the resident
+memory of a process holding the loaded index.
 
     .venv/bin/python benchmarks/scale.py [--factors 1 10 100] [--queries 200] [--workers 2]
 """
@@ -10,11 +16,14 @@ query p50/p95 (ALQAC questions with and without diacritics), adding one 50-page 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
+import os
 import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -27,6 +36,43 @@ sys.path.insert(0, str(ROOT))
 from knowledge.search.lexical import LexicalIndex  # noqa: E402
 
 DOC_CHARS = 150_000  # a 50-page plan: about 3,000 characters a page
+
+
+class MemorySampler(threading.Thread):
+    """Peak of (main RSS + children's private memory), read from /proc every ``interval`` s."""
+
+    def __init__(self, interval: float = 0.02) -> None:
+        super().__init__(daemon=True)
+        self.interval, self.peak, self.stopped = interval, 0, threading.Event()
+
+    @staticmethod
+    def _kb(path: str, keys: tuple[str, ...]) -> int:
+        try:
+            with open(path, encoding="ascii") as fh:
+                return sum(int(line.split()[1]) for line in fh if line.startswith(keys))
+        except (OSError, ValueError, IndexError):
+            return 0
+
+    def now(self) -> int:
+        """Current total in kB."""
+        me = os.getpid()
+        total = self._kb("/proc/self/status", ("VmRSS:",))
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
+                    ppid = int(fh.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            if ppid == me:
+                total += self._kb(f"/proc/{pid}/smaps_rollup", ("Private_Clean:", "Private_Dirty:"))
+        return total
+
+    def reset(self) -> None:
+        self.peak = self.now()
+
+    def run(self) -> None:
+        while not self.stopped.wait(self.interval):
+            self.peak = max(self.peak, self.now())
 
 
 def dir_size(p: Path) -> int:
@@ -50,10 +96,13 @@ def measure(base: Path, factor: int, n_queries: int, workers: int) -> dict[str, 
           for q in load(base / name)[:n_queries]]
     corpus = [(copy * len(docs) + j, d.get("title", "") + (f" bản {copy}" if copy else ""), d["text"])
               for copy in range(factor) for j, d in enumerate(docs)]
+    mem = MemorySampler()
+    mem.start()
+    mem.reset()
     t0 = time.perf_counter()
     index = LexicalIndex.build(corpus, workers=workers)
     build_s = time.perf_counter() - t0
-    build_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    build_peak = mem.peak
     del corpus
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "lexical"
@@ -61,11 +110,15 @@ def measure(base: Path, factor: int, n_queries: int, workers: int) -> dict[str, 
         index.save(folder, "bench")
         save_s = time.perf_counter() - t1
         size_mb = dir_size(folder) / 1e6
+        del index
+        gc.collect()
         t1 = time.perf_counter()
         loaded = LexicalIndex.load(folder)
         load_s = time.perf_counter() - t1
         assert loaded is not None
+        index = loaded[0]
         del loaded
+        loaded_rss = MemorySampler._kb("/proc/self/status", ("VmRSS:",))
     lat = []
     for q in qs:
         t = time.perf_counter()
@@ -90,12 +143,12 @@ def measure(base: Path, factor: int, n_queries: int, workers: int) -> dict[str, 
     assert probe[0] not in still, "the removed document is still found"
     return {
         "factor": factor, "passages": len(index), "features": len(index.stats.df), "workers": workers,
-        "build_s": round(build_s, 2), "build_rss_mb": round(build_rss), "index_mb": round(size_mb, 1),
+        "build_s": round(build_s, 2), "build_peak_mb": round(build_peak / 1024), "index_mb": round(size_mb, 1),
         "save_s": round(save_s, 2), "load_s": round(load_s, 2),
         "p50_ms": round(float(np.percentile(lat, 50)), 3), "p95_ms": round(float(np.percentile(lat, 95)), 3),
         "add_doc_passages": len(new_doc), "add_doc_s": round(add_s, 3), "remove_doc_s": round(remove_s, 3),
-        "max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
-        "worker_max_rss_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024),
+        "loaded_rss_mb": round(loaded_rss / 1024), "peak_mb": round(max(mem.peak, build_peak) / 1024),
+        "main_max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
     }
 
 

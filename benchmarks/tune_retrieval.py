@@ -42,7 +42,7 @@ def kind_scores(index: lex.LexicalIndex, query: str, folded_only: bool) -> dict[
             if col is None:
                 continue
             s, e = m.indptr[col], m.indptr[col + 1]
-            out[kind][m.indices[s:e]] += m.data[s:e] * idf[col]
+            out[kind][m.indices[s:e]] += m.data[s:e] * (idf[col] * segments.unit(index.params))  # stored as uint16 steps
     return out
 
 

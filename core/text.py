@@ -74,6 +74,7 @@ class Glossary:
     typed: dict[str, str]  # folded lower-case form of a one-word abbreviation -> its expansions key
     typed_pattern: re.Pattern[str]  # those words typed in lower case, with or without diacritics
     expansions: dict[str, str]  # key: abbreviation as written (case-sensitive) or "~" + folded form
+    forms: tuple[str, ...] = ()  # what typed_pattern matches: any-case words, lower-cased and folded
 
 
 @functools.lru_cache(maxsize=1)
@@ -92,7 +93,7 @@ def glossary() -> Glossary:
         typed[fold(key)] = "~" + fold(key)
     forms = sorted({f for k in raw.get("any_case", []) for f in (nfc(k).lower(), fold(nfc(k)))}, key=len, reverse=True)
     typed_pattern = re.compile(r"(?<![\w&])(" + "|".join(re.escape(f) for f in forms) + r")(?![\w&])") if forms else re.compile("(?!)")
-    return Glossary(pattern, typed, typed_pattern, expansions)
+    return Glossary(pattern, typed, typed_pattern, expansions, tuple(forms))
 
 
 # --------------------------------------------------------------------------- analysis

@@ -107,18 +107,20 @@ def test_a_parallel_build_equals_a_serial_one(workers: int, monkeypatch: pytest.
     import knowledge.search.segments as segmod
 
     monkeypatch.setattr(lex, "PARALLEL_MIN", 2)
-    monkeypatch.setattr(lex, "CHUNK_MIN", 10)
+    monkeypatch.setattr(lex, "CHUNK", 10)
     monkeypatch.setattr(lex, "BATCH", 7)
     monkeypatch.setattr(segmod, "SLICE", 50)
+    monkeypatch.setattr(segmod, "SEGMENT_ROWS", 15)  # chunks of 10 rows stacked two by two
     many = [(i, f"Mục {i % 7}", f"{DOCS[i % 5][2]} Lần {i}.") for i in range(40)]
     a = LexicalIndex.build(many, workers=workers)
     b = LexicalIndex.build(many, workers=1)
-    assert len(a.segments) > 1  # one segment per chunk, normalised with the whole batch's statistics
+    assert [len(s.ids) for s in a.segments] == [20, 20]  # stacked chunks, weighed with the whole batch's statistics
     monkeypatch.setattr(lex, "PARALLEL_MIN", 1000)
     one = LexicalIndex.build(many, workers=1)
     assert len(one.segments) == 1
     for q in ("cải cách hành chính", "chuyen doi so", "lần 17"):
         assert [i for i, _ in one.search(q, 10)] == [i for i, _ in b.search(q, 10)]
+        assert [s for _, s in one.search(q, 10)] == pytest.approx([s for _, s in b.search(q, 10)])
     for q in ("cải cách hành chính", "chuyen doi so", "lần 17"):
         got, want = a.search(q, 10), b.search(q, 10)
         assert [i for i, _ in got] == [i for i, _ in want]

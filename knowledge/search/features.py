@@ -6,105 +6,106 @@ from __future__ import annotations
 
 import logging
 import os
+from collections import deque
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from multiprocessing import get_all_start_methods, get_context
 
 import numpy as np
 
-from core.text import analyze
+from knowledge.search.analysis import FieldBatch, FieldCounts, Numbering, Pairs, count_field, feature_strings, field_sequences
 
 logger = logging.getLogger(__name__)
 
 KIND_NAMES = tuple(f"{t}{k}" for t in ("", "t") for k in ("u", "b", "fu", "fb"))
 PARALLEL_MIN = 20_000  # passages from which a build analyses in chunks (worker processes if allowed)
-CHUNK_MIN = 5_000  # passages per chunk (one segment each), at least
+CHUNK = 8_192  # passages per chunk (one segment each): a worker's memory is in proportion to it
 BATCH = 2_000  # passages analysed together inside a chunk
 Doc = tuple[int, str, str]  # (passage id, heading context, text)
 
 
 @dataclass(frozen=True)
 class Encoded:
-    """Analysed passages as compressed sparse rows of chunk-local features (what a worker returns)."""
+    """Analysed passages as sparse (row, feature, count) entries of chunk-local features (what a
+    worker returns). Entries are grouped by feature kind and sorted by row within a kind, so every
+    feature's entries are in row order."""
 
     ids: np.ndarray  # int64, one per passage
     terms: list[str]  # local feature number -> "kind:token"
     term_kind: np.ndarray  # int8 per local feature (index into KIND_NAMES)
-    indptr: np.ndarray  # int64 (passages + 1)
+    rows: np.ndarray  # int32 per entry
     cols: np.ndarray  # int32 per entry (local feature number)
     tfs: np.ndarray  # uint16 per entry
     dl: np.ndarray  # int32 (kinds, passages): field lengths
 
 
 def encode(docs: Sequence[Doc]) -> Encoded:
-    """Analyse passages into sparse rows. Pure, so it can run in a worker process.
+    """Analyse passages into sparse entries with the features of ``core.text.analyze``. Pure, so
+    it can run in a worker process.
 
     Passages are analysed in batches of ``BATCH`` (only one batch's token strings are alive at a
-    time); per field kind a batch's tokens are numbered with C-level dict look-ups, and (row,
-    feature) pairs are counted with one numpy sort: no per-token Python loop."""
+    time); syllables are numbered with C-level dict look-ups and bigrams are pairs of numbers
+    (``knowledge.search.analysis``), so there is no per-token Python code and strings are made
+    only for distinct features."""
     n = len(docs)
-    vocabs: list[dict[str, int]] = [{} for _ in KIND_NAMES]  # per kind: token -> chunk feature number
     dl = np.zeros((len(KIND_NAMES), n), dtype=np.int32)
-    contexts: dict[str, tuple[list[str], ...]] = {}  # heading paths repeat across passages
-    keys: list[np.ndarray] = []
-    counts: list[np.ndarray] = []
-    n_terms = 0
+    fields = [(Numbering(), (Pairs(), Pairs()), FieldCounts()) for _ in range(2)]  # body, heading
+    contexts: dict[str, list[Sequence[str]]] = {}  # heading paths repeat across passages
     for start in range(0, n, BATCH):
-        flat: list[list[str]] = [[] for _ in KIND_NAMES]
+        body, head = FieldBatch(), FieldBatch()
         for row, (_pid, context, text) in enumerate(docs[start : start + BATCH], start):
             ctx = contexts.get(context)
             if ctx is None:
-                a = analyze(context)
-                ctx = contexts[context] = (a.uni, a.bi, a.funi, a.fbi)
-            b = analyze(text)
-            for code, toks in enumerate((b.uni, b.bi, b.funi, b.fbi, *ctx)):
-                dl[code, row] = len(toks)
-                flat[code].extend(toks)
-        batch_keys = []
-        for code, toks in enumerate(flat):
-            if not toks:
-                continue
-            vocab = vocabs[code]
-            for tok in dict.fromkeys(toks).keys() - vocab.keys():
-                vocab[tok] = n_terms
-                n_terms += 1
-            codes = np.fromiter(map(vocab.__getitem__, toks), dtype=np.int64, count=len(toks))
-            rows = np.repeat(np.arange(start, start + len(dl[code, start : start + BATCH]), dtype=np.int64),
-                             dl[code, start : start + BATCH])
-            batch_keys.append((rows << 32) | codes)
-        if batch_keys:
-            k, c = np.unique(np.concatenate(batch_keys), return_counts=True)
-            keys.append(k)
-            counts.append(np.minimum(c, 65535).astype(np.uint16))
+                ctx = contexts[context] = field_sequences(context)
+            body.add(row, field_sequences(text))
+            head.add(row, ctx)
+        for f, (batch, (num, pairs, counts)) in enumerate(zip((body, head), fields, strict=True)):
+            count_field(batch, num, pairs, counts, dl[4 * f : 4 * f + 4])
         if len(contexts) > BATCH:  # headings repeat within a document, rarely across a chunk
             contexts.clear()
-    terms = [""] * n_terms
-    term_kind = np.zeros(n_terms, dtype=np.int8)
-    for code, vocab in enumerate(vocabs):
-        for tok, i in vocab.items():
-            terms[i] = f"{KIND_NAMES[code]}:{tok}"
-            term_kind[i] = code
-    key = np.concatenate(keys) if keys else np.zeros(0, dtype=np.int64)
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(key >> 32, minlength=n), out=indptr[1:])
-    tf = np.concatenate(counts) if counts else np.zeros(0, dtype=np.uint16)
+    return _assemble(np.asarray([d[0] for d in docs], dtype=np.int64), fields, dl)
+
+
+def _assemble(ids: np.ndarray, fields: list[tuple[Numbering, tuple[Pairs, Pairs], FieldCounts]],
+              dl: np.ndarray) -> Encoded:
+    """Number the features of all kinds one after another and gather the entries."""
+    terms: list[str] = []
+    kinds, rows, cols, tfs = [], [], [], []
+    for f, (num, pairs, counts) in enumerate(fields):
+        for kind, names in enumerate(feature_strings(num, pairs)):
+            code = 4 * f + kind
+            offset = len(terms)
+            terms.extend(f"{KIND_NAMES[code]}:{t}" for t in names)
+            kinds.append(np.full(len(names), code, dtype=np.int8))
+            if counts.keys[kind]:
+                key = np.concatenate(counts.keys[kind])
+                counts.keys[kind].clear()  # freed kind by kind: a chunk's entries are held about twice at most
+                rows.append((key >> 32).astype(np.int32))
+                cols.append((key & 0xFFFFFFFF).astype(np.int32) + offset)
+                del key
+                tfs.append(np.concatenate(counts.counts[kind]))
+                counts.counts[kind].clear()
     return Encoded(
-        np.asarray([d[0] for d in docs], dtype=np.int64), terms, term_kind, indptr,
-        (key & 0xFFFFFFFF).astype(np.int32), tf, dl,
+        ids, terms, np.concatenate(kinds), _cat(rows, np.int32), _cat(cols, np.int32), _cat(tfs, np.uint16), dl
     )
 
 
+def _cat(parts: list[np.ndarray], dtype: type) -> np.ndarray:
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
+
+
 def encode_chunks(docs: list[Doc], workers: int | None = None) -> Iterator[Encoded]:
-    """Analyse in chunks (one segment each), in worker processes when the batch is large; chunks
-    are yielded in order as they are done, so the caller can turn each into a segment and drop it."""
+    """Analyse in chunks of ``CHUNK`` passages (one segment each), in worker processes when the
+    batch is large. Chunks are yielded in order as they are done, so the caller can turn each into a
+    segment and drop it; at most ``workers + 1`` chunks are in flight, so results cannot pile up in
+    memory when the caller is slower than the workers."""
     if len(docs) < PARALLEL_MIN:
         if docs:
             yield encode(docs)
         return
     workers = workers if workers is not None else min(os.cpu_count() or 1, 4)
-    size = max(CHUNK_MIN, -(-len(docs) // (max(workers, 2) * 4)))
-    chunks = [docs[i : i + size] for i in range(0, len(docs), size)]
+    chunks = (docs[i : i + CHUNK] for i in range(0, len(docs), CHUNK))
     if workers <= 1:
         yield from map(encode, chunks)
         return
@@ -112,4 +113,10 @@ def encode_chunks(docs: list[Doc], workers: int | None = None) -> Iterator[Encod
     # only run ``encode`` (no logging, no locks), so threads elsewhere in the parent do not matter.
     method = "fork" if "fork" in get_all_start_methods() else "spawn"
     with ProcessPoolExecutor(workers, mp_context=get_context(method)) as pool:
-        yield from pool.map(encode, chunks)
+        pending: deque[Future[Encoded]] = deque()
+        for chunk in chunks:
+            pending.append(pool.submit(encode, chunk))
+            if len(pending) > workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()

@@ -30,11 +30,11 @@ from scipy import sparse
 from core.private import private_dir, private_files_in
 from core.text import QUESTION_STOP, analyze, fold_token, has_diacritics, query_text
 from knowledge.search.features import Doc, encode_chunks
-from knowledge.search.segments import Segment, Stats, make_segments, merge
+from knowledge.search.segments import Segment, Stats, make_segments, merge, unit
 
 logger = logging.getLogger(__name__)
 
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 MAX_SMALL = 6  # small segments tolerated before they are merged
 SMALL_ROWS = 5_000  # a segment smaller than this is an incremental addition
 PRUNE_MIN_ROWS = 20_000  # from this many rows, queries skip features in more than MAX_DF_SHARE of them
@@ -180,7 +180,7 @@ class LexicalIndex:
         if not feats:
             return out
         cols = np.fromiter(feats.keys(), dtype=np.int64, count=len(feats))
-        weights = np.fromiter(feats.values(), dtype=np.float32, count=len(feats)) * self.stats.idf(cols)
+        weights = np.fromiter(feats.values(), dtype=np.float32, count=len(feats)) * self.stats.idf(cols) * np.float32(unit(self.params))
         if self.stats.rows >= PRUNE_MIN_ROWS:
             # In a large corpus, features in more than a quarter of the passages (low idf, the
             # longest posting lists) are skipped: 60 % fewer postings read per ALQAC question,

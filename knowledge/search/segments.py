@@ -20,12 +20,14 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 SLICE = 1 << 22  # entries per slice when computing weights
+SEGMENT_ROWS = 32_768  # a build stacks analysed chunks into segments of about this many rows
+LEVELS = 65_535  # weights are stored as uint16 fractions of the largest weight the parameters allow
 
 
 @dataclass(frozen=True)
 class Segment:
     ids: np.ndarray  # int64 passage id per row
-    matrix: sparse.csc_matrix  # rows x features known when built
+    matrix: sparse.csc_matrix  # rows x features known when built; uint16 weights (see ``unit``)
     live: np.ndarray  # bool per row
     dl: np.ndarray  # int32 (kinds, rows)
     avg: np.ndarray  # float32 (kinds,): average field lengths its weights were normalised with
@@ -56,15 +58,30 @@ def _kind_weights(p: LexicalParams) -> np.ndarray:
     return np.asarray([_kind_weight(k, p) for k in KIND_NAMES], dtype=np.float32)
 
 
+def unit(p: LexicalParams) -> float:
+    """The weight of one stored step. A BM25 term-frequency part is below ``k1 + 1``, so every
+    weight fits in ``LEVELS`` steps of this, whenever its segment was built: 16-bit weights are
+    exact to 1/65,535 of the largest, take half the memory of float32 and are faster to read."""
+    return float((p.k1 + 1) * _kind_weights(p).max()) / LEVELS
+
+
+def _quantised(w: np.ndarray, p: LexicalParams) -> np.ndarray:
+    return np.minimum(np.rint(w / unit(p)), LEVELS).astype(np.uint16)
+
+
 def make_segments(parts: Iterable[Encoded], vocab: dict[str, int], stats: Stats, p: LexicalParams) -> tuple[list[Segment], Stats]:
-    """One segment per encoded chunk, made as soon as the chunk arrives (normalised with the
-    statistics so far), then renormalised with the final ones: exact, and only one chunk's rows
-    are held uncompressed at a time. ``vocab`` grows (append-only, shared by index versions)."""
+    """Segments of up to ``SEGMENT_ROWS`` rows from encoded chunks, as they arrive. A chunk becomes
+    a compact matrix of term frequencies at once (its entries are dropped), chunks are stacked into
+    segments, and weights are computed once, in place, when the final statistics are known: exact,
+    with one pass over the entries. ``vocab`` grows (append-only, shared by index versions)."""
     segs: list[Segment] = []
+    pending: list[tuple[np.ndarray, sparse.csc_matrix, np.ndarray]] = []  # (ids, tf matrix, dl) per chunk
     df, col_kind = stats.df.copy(), stats.kind.copy()  # the old index keeps its own
     rows, dl_sum = stats.rows, stats.dl_sum.copy()
     for enc in parts:
-        gcol = np.fromiter((vocab.setdefault(t, len(vocab)) for t in enc.terms), dtype=np.int32, count=len(enc.terms))
+        new = dict.fromkeys(t for t in enc.terms if t not in vocab)  # in order, each once
+        vocab.update(zip(new, range(len(vocab), len(vocab) + len(new)), strict=True))
+        gcol = np.fromiter(map(vocab.__getitem__, enc.terms), dtype=np.int32, count=len(enc.terms))
         grown = len(vocab) - len(df)
         if grown:
             df = np.concatenate([df, np.zeros(grown, dtype=np.int32)])
@@ -74,46 +91,65 @@ def make_segments(parts: Iterable[Encoded], vocab: dict[str, int], stats: Stats,
         df += np.bincount(cols, minlength=len(df)).astype(np.int32)
         rows += len(enc.ids)
         dl_sum += enc.dl.sum(axis=1)
-        avg = Stats(rows, dl_sum).avg()
-        row = np.repeat(np.arange(len(enc.ids), dtype=np.int32), np.diff(enc.indptr))
-        w = _sliced_weights(enc.tfs, None, row, cols, enc.dl, None, avg, col_kind, p)
-        del row
-        matrix = sparse.csr_matrix((w, cols, enc.indptr), shape=(len(enc.ids), len(df))).tocsc()
-        matrix.sort_indices()
-        segs.append(Segment(enc.ids, matrix, np.ones(len(enc.ids), dtype=bool), enc.dl, avg))
-    new = Stats(rows, dl_sum, df, col_kind)
-    final = new.avg()
-    for i, s in enumerate(segs):  # in place: each old weight array is freed as soon as replaced
-        if not np.array_equal(s.avg, final):
-            segs[i] = _renormalised(s, final, col_kind, p)
-        del s
-    return segs, new
+        pending.append((enc.ids, _csc(enc.tfs, enc.rows, cols, (len(enc.ids), len(df))), enc.dl))
+        del enc, cols
+        if sum(len(c[0]) for c in pending) >= SEGMENT_ROWS:
+            segs.append(_stacked(pending, len(df)))
+            pending = []
+    if pending:
+        segs.append(_stacked(pending, len(df)))
+    new_stats = Stats(rows, dl_sum, df, col_kind)
+    final = new_stats.avg()
+    for s in segs:
+        _weigh(s.matrix, s.dl, final, col_kind, p)
+    return [replace(s, avg=final) for s in segs], new_stats
 
 
-def _renormalised(s: Segment, avg: np.ndarray, col_kind: np.ndarray, p: LexicalParams) -> Segment:
-    """The segment's weights normalised with other average field lengths."""
-    m = s.matrix
-    cols = np.repeat(np.arange(m.shape[1], dtype=np.int32), np.diff(m.indptr))
-    data = _sliced_weights(None, m.data, m.indices, cols, s.dl, s.avg, avg, col_kind, p)
-    return replace(s, matrix=sparse.csc_matrix((data, m.indices, m.indptr), shape=m.shape), avg=avg)
+def _csc(data: np.ndarray, rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int]) -> sparse.csc_matrix:
+    """A CSC matrix from entries whose rows are in order within each column: scipy's conversion
+    is a counting sort that keeps that order, so no sort is needed."""
+    return sparse.coo_matrix((data, (rows, cols)), shape=shape).tocsc()
 
 
-def _sliced_weights(tfs: np.ndarray | None, old: np.ndarray | None, rows: np.ndarray, cols: np.ndarray, dl: np.ndarray,
-                    old_avg: np.ndarray | None, avg: np.ndarray, col_kind: np.ndarray, p: LexicalParams) -> np.ndarray:
-    """Weights per entry from term frequencies ``tfs``, or from ``old`` weights normalised with
-    ``old_avg``; computed in slices so a build's temporaries stay small."""
-    out = np.empty(len(rows), dtype=np.float32)
-    for a in range(0, len(rows), SLICE):
-        b = a + SLICE
-        kind = col_kind[cols[a:b]]
-        lens = dl[kind, rows[a:b]]
-        if tfs is not None:
-            tf = tfs[a:b].astype(np.float32)
-        else:
-            assert old is not None and old_avg is not None
-            tf = _term_freqs(old[a:b], lens, old_avg[kind], kind, p)
-        out[a:b] = _weights(tf, lens, avg[kind], kind, p)
-    return out
+def _stacked(chunks: list[tuple[np.ndarray, sparse.csc_matrix, np.ndarray]], ncols: int) -> Segment:
+    """One segment of chunks' matrices stacked row-wise (columns padded to ``ncols``): each entry
+    is copied to its place, computed per chunk with numpy, so no sort and small temporaries."""
+    counts = np.zeros(ncols, dtype=np.int64)
+    for _, m, _ in chunks:
+        counts[: m.shape[1]] += np.diff(m.indptr)
+    indptr = np.zeros(ncols + 1, dtype=np.int64)
+    np.cumsum(counts, out=indptr[1:])
+    out_rows = np.empty(int(indptr[-1]), dtype=np.int32)
+    out_data = np.empty(int(indptr[-1]), dtype=chunks[0][1].dtype)
+    fill, offset = indptr[:-1].copy(), 0  # next free place in each column
+    for _, m, _ in chunks:
+        per_col = np.diff(m.indptr)
+        col = np.repeat(np.arange(m.shape[1], dtype=np.int64), per_col)
+        dest = fill[col] + (np.arange(m.nnz, dtype=np.int64) - m.indptr[col])
+        out_rows[dest] = m.indices + offset
+        out_data[dest] = m.data
+        fill[: m.shape[1]] += per_col
+        offset += m.shape[0]
+        del col, dest
+    matrix = sparse.csc_matrix((out_data, out_rows, indptr), shape=(offset, ncols))
+    ids = np.concatenate([c[0] for c in chunks])
+    return Segment(ids, matrix, np.ones(len(ids), dtype=bool), np.concatenate([c[2] for c in chunks], axis=1),
+                   np.ones(len(KIND_NAMES), dtype=np.float32))
+
+
+def _weigh(m: sparse.csc_matrix, dl: np.ndarray, avg: np.ndarray, col_kind: np.ndarray, p: LexicalParams) -> None:
+    """Turn a matrix of term frequencies into stored weights, in place, a slice of columns at a
+    time (about ``SLICE`` entries), so the temporaries stay small."""
+    ncols, c0 = m.shape[1], 0
+    while c0 < ncols:
+        c1 = max(c0 + 1, int(np.searchsorted(m.indptr, m.indptr[c0] + SLICE, side="right")) - 1)
+        c1 = min(c1, ncols)
+        a, b = int(m.indptr[c0]), int(m.indptr[c1])
+        if b > a:
+            kind = np.repeat(col_kind[c0:c1], np.diff(m.indptr[c0 : c1 + 1]))
+            lens = dl[kind, m.indices[a:b]]
+            m.data[a:b] = _quantised(_weights(m.data[a:b].astype(np.float32), lens, avg[kind], kind, p), p)
+        c0 = c1
 
 
 def _weights(tf: np.ndarray, dl: np.ndarray, avg: np.ndarray, kind: np.ndarray, p: LexicalParams) -> np.ndarray:
@@ -123,8 +159,8 @@ def _weights(tf: np.ndarray, dl: np.ndarray, avg: np.ndarray, kind: np.ndarray, 
 
 
 def _term_freqs(w: np.ndarray, dl: np.ndarray, avg: np.ndarray, kind: np.ndarray, p: LexicalParams) -> np.ndarray:
-    """The inverse of ``_weights``: term frequencies back from stored weights (for merges)."""
-    x = w / _kind_weights(p)[kind]
+    """The inverse of ``_weights``: term frequencies back from stored (uint16) weights (for merges)."""
+    x = w.astype(np.float32) * np.float32(unit(p)) / _kind_weights(p)[kind]
     norm = p.k1 * (1 - p.b + p.b * dl.astype(np.float32) / avg)
     return np.rint(x * norm / np.maximum(p.k1 + 1 - x, 1e-9)).astype(np.float32)
 
@@ -152,12 +188,12 @@ def merge(segs: Sequence[Segment], stats: Stats, p: LexicalParams) -> tuple[Segm
         kind = stats.kind[coo.col]
         dl = s.dl[:, s.live][kind, coo.row]
         tf = _term_freqs(coo.data, dl, s.avg[kind], kind, p)
-        weights.append(_weights(tf, dl, avg[kind], kind, p))
+        weights.append(_quantised(_weights(tf, dl, avg[kind], kind, p), p))
         rows.append(coo.row.astype(np.int64) + offset)
         cols.append(coo.col)
         offset += s.n_live
     r, c, w = (np.concatenate(x) if x else np.zeros(0) for x in (rows, cols, weights))
-    matrix = sparse.csc_matrix((w, (r, c)), shape=(offset, ncols), dtype=np.float32)
+    matrix = sparse.csc_matrix((w, (r, c)), shape=(offset, ncols), dtype=np.uint16)
     matrix.sort_indices()
     merged = Segment(
         np.concatenate([s.ids[s.live] for s in segs]), matrix, np.ones(offset, dtype=bool),
