@@ -7,8 +7,9 @@ passages) with a search that finds it, and removing it again.
 
 Memory is sampled every 20 ms: ``peak_mb`` is the largest sum of the main process's resident
 memory and its analysis workers' private memory (pages a forked worker shares with the main process
-are counted once), ``build_peak_mb`` the same during the build, ``loaded_rss_mb`` the resident
-memory of a process holding the loaded index.
+are counted once), ``build_peak_mb`` the same during the build. After the queries, a process holding
+the loaded index has ``served_anon_mb`` of its own memory (anonymous pages) and ``served_mapped_mb``
+of index pages mapped from the saved files, which every worker on the host shares.
 
     .venv/bin/python benchmarks/scale.py [--factors 1 10 100] [--queries 200] [--workers 2]
 """
@@ -118,12 +119,13 @@ def measure(base: Path, factor: int, n_queries: int, workers: int) -> dict[str, 
         assert loaded is not None
         index = loaded[0]
         del loaded
-        loaded_rss = MemorySampler._kb("/proc/self/status", ("VmRSS:",))
     lat = []
     for q in qs:
         t = time.perf_counter()
         index.search(q, 10)
         lat.append((time.perf_counter() - t) * 1000)
+    anon = MemorySampler._kb("/proc/self/smaps_rollup", ("Anonymous:",))
+    served_rss = MemorySampler._kb("/proc/self/smaps_rollup", ("Rss:",))
     new_doc, chars = [], 0
     for j, d in enumerate(docs):  # one new document, about 50 pages of passages
         new_doc.append((10**9 + j, f"Văn bản mới > {d.get('title', '')}", d["text"]))
@@ -147,7 +149,7 @@ def measure(base: Path, factor: int, n_queries: int, workers: int) -> dict[str, 
         "save_s": round(save_s, 2), "load_s": round(load_s, 2),
         "p50_ms": round(float(np.percentile(lat, 50)), 3), "p95_ms": round(float(np.percentile(lat, 95)), 3),
         "add_doc_passages": len(new_doc), "add_doc_s": round(add_s, 3), "remove_doc_s": round(remove_s, 3),
-        "loaded_rss_mb": round(loaded_rss / 1024), "peak_mb": round(max(mem.peak, build_peak) / 1024),
+        "served_anon_mb": round(anon / 1024), "served_mapped_mb": round((served_rss - anon) / 1024), "peak_mb": round(max(mem.peak, build_peak) / 1024),
         "main_max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
     }
 

@@ -95,10 +95,39 @@ def test_saved_and_loaded_index_answers_the_same(tmp_path: Path) -> None:
         assert loaded[0].search(q, 10) == index.search(q, 10)
 
 
-def test_a_damaged_saved_index_is_ignored(tmp_path: Path) -> None:
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "missing"])
+def test_a_damaged_saved_index_is_ignored(tmp_path: Path, damage: str) -> None:
     LexicalIndex.build(DOCS).save(tmp_path / "lexical")
-    (tmp_path / "lexical" / "segment-0.npz").write_bytes(b"broken")
+    data = tmp_path / "lexical" / "segment-0.data.npy"
+    if damage == "garbage":
+        data.write_bytes(b"broken")
+    elif damage == "truncated":  # a valid array file with fewer weights than the rows say
+        np.save(data, np.load(data)[:-3])
+    else:
+        data.unlink()
     assert LexicalIndex.load(tmp_path / "lexical") is None
+
+
+def test_a_loaded_index_maps_its_files_and_outlives_a_new_save(tmp_path: Path) -> None:
+    """Processes on one host share the saved index through the page cache; a later save (another
+    worker's) replaces the folder without breaking an index already loaded from it."""
+    folder = tmp_path / "lexical"
+    LexicalIndex.build(DOCS).save(folder)
+    loaded = LexicalIndex.load(folder)
+    assert loaded is not None
+    index = loaded[0]
+    m = index.segments[0].matrix
+    assert isinstance(m.data.base, np.memmap) or isinstance(getattr(m.data.base, "base", None), np.memmap)
+    assert not m.data.flags.writeable  # versions never write into a shared file
+    before = index.search("hồ sơ trực tuyến toàn trình", 5)
+    LexicalIndex.build(DOCS[:2]).save(folder)  # the files it mapped are replaced
+    assert index.search("hồ sơ trực tuyến toàn trình", 5) == before
+    grown = index.added([NEW]).removed([3])  # changes copy, they do not write the mapped arrays
+    assert ids(grown, "năng lực cạnh tranh")[0] == 6
+    assert 3 not in ids(grown, "hồ sơ trực tuyến toàn trình")
+    merged = grown.merged()
+    assert len(merged.segments) == 1 and ids(merged, "năng lực cạnh tranh")[0] == 6
+    assert index.search("hồ sơ trực tuyến toàn trình", 5) == before
 
 
 @pytest.mark.parametrize("workers", [1, 2])

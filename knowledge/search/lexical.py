@@ -34,7 +34,7 @@ from knowledge.search.segments import Segment, Stats, make_segments, merge, unit
 
 logger = logging.getLogger(__name__)
 
-FORMAT_VERSION = 5
+FORMAT_VERSION = 6
 MAX_SMALL = 6  # small segments tolerated before they are merged
 SMALL_ROWS = 5_000  # a segment smaller than this is an incremental addition
 PRUNE_MIN_ROWS = 20_000  # from this many rows, queries skip features in more than MAX_DF_SHARE of them
@@ -212,15 +212,16 @@ class LexicalIndex:
 
     # ------------------------------------------------------------------ persistence
     def save(self, folder: Path, fingerprint: str = "") -> None:
-        """Write atomically: a temporary folder renamed over the old one."""
+        """Write atomically: a temporary folder renamed over the old one. Segment arrays are plain
+        ``.npy`` files, so :meth:`load` can map them instead of reading them."""
         private_dir(folder.parent)  # the new folder itself comes from mkdtemp: 0700
         tmp = Path(tempfile.mkdtemp(prefix=".index-", dir=folder.parent))
         for n, s in enumerate(self.segments):
             m = s.matrix
-            np.savez(
-                tmp / f"segment-{n}.npz", data=m.data, indices=m.indices, indptr=m.indptr,
-                shape=np.asarray(m.shape), ids=s.ids, live=s.live, dl=s.dl, avg=s.avg,
-            )
+            arrays = {"data": m.data, "indices": m.indices, "indptr": m.indptr, "ids": s.ids, "live": s.live,
+                      "dl": s.dl, "avg": s.avg, "shape": np.asarray(m.shape)}
+            for name, arr in arrays.items():
+                np.save(tmp / f"segment-{n}.{name}.npy", np.ascontiguousarray(arr))
         np.savez(tmp / "stats.npz", df=self.stats.df, dl_sum=self.stats.dl_sum, rows=np.asarray([self.stats.rows]),
                  kind=self.stats.kind)
         (tmp / "vocab.json").write_text(json.dumps(self.vocab, ensure_ascii=False), encoding="utf-8")
@@ -234,22 +235,21 @@ class LexicalIndex:
                 shutil.rmtree(old)
             os.replace(folder, old)
         os.replace(tmp, folder)
-        if old.exists():
+        if old.exists():  # a process that mapped the old files keeps them until it lets go (POSIX)
             shutil.rmtree(old, ignore_errors=True)
 
     @classmethod
     def load(cls, folder: Path) -> tuple[LexicalIndex, str] | None:
-        """The saved index and its fingerprint, or None when missing, old or damaged."""
+        """The saved index and its fingerprint, or None when missing, old or damaged.
+
+        The large arrays (weights, rows, column pointers) are memory-mapped read-only: pages are
+        read when a query touches them, and every process on the host that loaded the same files
+        shares one copy in the page cache. Changes never write to them (copy-on-write versions)."""
         try:
             meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
             if meta.get("format") != FORMAT_VERSION:
                 return None
-            segs = []
-            for n in range(int(meta["segments"])):
-                z = np.load(folder / f"segment-{n}.npz")
-                shape = tuple(int(x) for x in z["shape"])
-                matrix = sparse.csc_matrix((z["data"], z["indices"], z["indptr"]), shape=shape)
-                segs.append(Segment(z["ids"], matrix, z["live"], z["dl"], z["avg"]))
+            segs = [_load_segment(folder, n) for n in range(int(meta["segments"]))]
             st = np.load(folder / "stats.npz")
             stats = Stats(int(st["rows"][0]), st["dl_sum"], st["df"], st["kind"])
             vocab = json.loads((folder / "vocab.json").read_text(encoding="utf-8"))
@@ -258,6 +258,19 @@ class LexicalIndex:
         except (OSError, ValueError, KeyError, TypeError) as exc:
             logger.warning("lexical index at %s unreadable (%s); it will be rebuilt", folder, exc)
             return None
+
+
+def _load_segment(folder: Path, n: int) -> Segment:
+    def arr(name: str, mapped: bool = False) -> np.ndarray:
+        return np.asarray(np.load(folder / f"segment-{n}.{name}.npy", mmap_mode="r" if mapped else None,
+                                  allow_pickle=False))
+
+    shape = tuple(int(x) for x in arr("shape"))
+    data, indices, indptr = arr("data", True), arr("indices", True), arr("indptr", True)
+    if len(indptr) != shape[1] + 1 or len(data) != len(indices) or int(indptr[-1]) != len(data):
+        raise ValueError(f"segment {n}: arrays do not fit together")
+    matrix = sparse.csc_matrix((data, indices, indptr), shape=shape, copy=False)
+    return Segment(arr("ids"), matrix, arr("live"), arr("dl"), arr("avg"))
 
 
 def _stop(tok: str) -> bool:
