@@ -136,6 +136,8 @@ def test_a_new_process_loads_the_saved_index_and_catches_up(tmp_path: Path, monk
     first.ingest([CORPUS / "hung-yen_2025-07_ke-hoach-cchc-6-thang-cuoi-2025.txt"])
     first.search("cải cách hành chính")  # builds and saves the index
     assert (home / "index" / "lexical" / "meta.json").exists()
+    served = first.retriever.index.segments[0].matrix.data
+    assert not served.flags.writeable and not served.flags.owndata  # served from the saved files, mapped
     new = tmp_path / "le-hoi-sen.txt"
     new.write_text(NEW_DOC, encoding="utf-8")
     first.ingest([new])

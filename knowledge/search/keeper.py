@@ -134,15 +134,14 @@ class IndexKeeper:
             index = LexicalIndex.build(((p.id, p.context, p.text) for p in passages), self.params)
             logger.info("lexical index built: %d passages in %.1f s", len(index), time.perf_counter() - t)
             state = IndexState(self._retriever(passages, index), gen, documents)
-            self._save(state)
-            return state
+            return self._save(state)
         index, saved_docs = saved
         known = {pid for k in saved_docs.keys() & keys.keys() for pid in saved_docs[k]}
         base = self._retriever([p for p in passages if p.id in known], index)
         state = self._apply(IndexState(base, -1, saved_docs), gen, keys)
         changed = sum(len(v) for k, v in saved_docs.items() if k not in keys) + len(passages) - len(known)
         if changed > SAVE_CHANGED_FRACTION * max(len(passages), 1):
-            self._save(state)
+            state = self._save(state)
         return state
 
     def _load_saved(self) -> tuple[LexicalIndex, dict[str, list[int]]] | None:
@@ -155,11 +154,20 @@ class IndexKeeper:
             return None
         return index, docs
 
-    def _save(self, state: IndexState) -> None:
+    def _save(self, state: IndexState) -> IndexState:
+        """Save the state's index, then serve it from the saved files (memory-mapped, so shared
+        with the other processes on this host that load them) instead of this process's copy."""
         try:
             state.retriever.index.save(self.folder, json.dumps({"documents": state.documents}))
         except OSError as exc:  # another process saving at the same moment: its copy will do
             logger.warning("lexical index not saved (%s)", exc)
+            return state
+        saved = self._load_saved()
+        try:
+            return state if saved is None else IndexState(state.retriever.with_index(saved[0]), state.generation,
+                                                          state.documents)
+        except ValueError:  # another process saved a different version in between
+            return state
 
 
 def _group(passages: list[PassageRecord], keys: dict[str, int], wanted: set[str]) -> dict[str, list[int]]:

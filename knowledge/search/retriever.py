@@ -116,6 +116,12 @@ class Retriever:
         facets = {pid: f for pid, f in self._facets.items() if pid not in gone}  # ids can be reused
         return Retriever(kept + added, index, self.dense, self.dense_weight, facets=facets)
 
+    def with_index(self, index: LexicalIndex) -> Retriever:
+        """The same passages over another copy of the same index (one read back memory-mapped)."""
+        if not np.array_equal(index.ids, self.index.ids) or not np.array_equal(index.live, self.index.live):
+            raise ValueError("not a copy of this retriever's index")
+        return Retriever(self.passages, index, self.dense, self.dense_weight, facets=self._facets)
+
     # ------------------------------------------------------------------
     def provinces(self) -> list[str]:
         return self._province_list
