@@ -5,6 +5,9 @@ into a fresh index (as a restarted worker does; the built one is dropped first),
 questions with and without diacritics), adding one 50-page document (~150,000 characters of
 passages) with a search that finds it, and removing it again.
 
+``build_cpu_s`` is the CPU time the build used in all processes: on an otherwise idle machine with
+``--workers 2`` on 2 cores, ``build_s`` is about half of it; much more means other load.
+
 Memory is sampled every 20 ms: ``peak_mb`` is the largest sum of the main process's resident
 memory and its analysis workers' private memory (pages a forked worker shares with the main process
 are counted once), ``build_peak_mb`` the same during the build. After the queries, a process holding
@@ -76,6 +79,12 @@ class MemorySampler(threading.Thread):
             self.peak = max(self.peak, self.now())
 
 
+def cpu_seconds() -> float:
+    """CPU time of this process and its finished children (the build's workers), user + system."""
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def dir_size(p: Path) -> int:
     return sum(f.stat().st_size for f in p.rglob("*") if f.is_file())
 
@@ -100,9 +109,11 @@ def measure(base: Path, factor: int, n_queries: int, workers: int) -> dict[str, 
     mem = MemorySampler()
     mem.start()
     mem.reset()
+    cpu0 = cpu_seconds()
     t0 = time.perf_counter()
     index = LexicalIndex.build(corpus, workers=workers)
     build_s = time.perf_counter() - t0
+    build_cpu = cpu_seconds() - cpu0
     build_peak = mem.peak
     del corpus
     with tempfile.TemporaryDirectory() as tmp:
@@ -145,7 +156,7 @@ def measure(base: Path, factor: int, n_queries: int, workers: int) -> dict[str, 
     assert probe[0] not in still, "the removed document is still found"
     return {
         "factor": factor, "passages": len(index), "features": len(index.stats.df), "workers": workers,
-        "build_s": round(build_s, 2), "build_peak_mb": round(build_peak / 1024), "index_mb": round(size_mb, 1),
+        "build_s": round(build_s, 2), "build_cpu_s": round(build_cpu, 1), "build_peak_mb": round(build_peak / 1024), "index_mb": round(size_mb, 1),
         "save_s": round(save_s, 2), "load_s": round(load_s, 2),
         "p50_ms": round(float(np.percentile(lat, 50)), 3), "p95_ms": round(float(np.percentile(lat, 95)), 3),
         "add_doc_passages": len(new_doc), "add_doc_s": round(add_s, 3), "remove_doc_s": round(remove_s, 3),
