@@ -163,6 +163,11 @@ def fold_chars(text: str) -> str:
     return "".join(f if len(f := fold_token(ch)) == 1 else ch.lower() for ch in text)
 
 
+def is_definition(question: str) -> bool:
+    """Whether a question asks what a term means ("X là gì?", "định nghĩa X"), with or without diacritics."""
+    return bool(_DEFINITION_RE.search(fold_chars(nfc(question))))
+
+
 def query_text(question: str) -> str:
     """The question without topic-free phrasing ("như thế nào", "đúng hay sai"), plus the words
     documents use for what it asks (a definition of X -> "X là"), typed with diacritics or not."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-import knowledge.search.lexical as lexical
+import knowledge.search.query as query
 from knowledge.search.lexical import LexicalIndex
 from knowledge.search.restore import restore
 
@@ -33,7 +33,7 @@ def test_an_unaccented_query_finds_the_accented_passage_through_restoration(monk
     idx = index()
     hits = dict(idx.search("nguoi ban tai san", 10))
     assert hits[2] > hits[1]  # "bán tài sản", not "bạn tại sân"
-    monkeypatch.setattr(lexical, "RESTORE_WEIGHT", 0.0)
+    monkeypatch.setattr(query, "RESTORE_WEIGHT", 0.0)
     plain = dict(idx.search("nguoi ban tai san", 10))
     assert plain[2] == pytest.approx(plain[1])  # folded features alone cannot tell them apart
 

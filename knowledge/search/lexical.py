@@ -28,9 +28,8 @@ import numpy as np
 from scipy import sparse
 
 from core.private import private_dir, private_files_in
-from core.text import QUESTION_STOP, analyze, fold_token, has_diacritics, query_text, words
 from knowledge.search.features import Doc, encode_chunks
-from knowledge.search.restore import restore
+from knowledge.search.query import query_features
 from knowledge.search.segments import Segment, Stats, make_segments, merge, unit
 
 logger = logging.getLogger(__name__)
@@ -40,7 +39,6 @@ MAX_SMALL = 6  # small segments tolerated before they are merged
 SMALL_ROWS = 5_000  # a segment smaller than this is an incremental addition
 PRUNE_MIN_ROWS = 20_000  # from this many rows, queries skip features in more than MAX_DF_SHARE of them
 MAX_DF_SHARE = 0.25
-RESTORE_WEIGHT = 1.0  # accented features restored in a query typed without diacritics, times their probability
 
 
 @dataclass(frozen=True)
@@ -152,34 +150,8 @@ class LexicalIndex:
 
     # ------------------------------------------------------------------ query
     def query_features(self, query: str) -> dict[int, float]:
-        """Feature columns and weights for a query. Typed without diacritics -> folded features only."""
-        text = query_text(query)
-        a = analyze(text)
-        folded_only = not has_diacritics(query)
-        feats: dict[int, float] = {}
-        ncols = len(self.stats.df)
-
-        def add(kind: str, toks: Iterable[str], weight: float = 1.0) -> None:
-            for tok in toks:
-                if kind.endswith("u") and _stop(tok):
-                    continue
-                for prefix in ("", "t"):
-                    col = self.vocab.get(f"{prefix}{kind}:{tok}")
-                    if col is not None and col < ncols:
-                        feats[col] = feats.get(col, 0.0) + weight
-
-        if not folded_only:
-            add("u", set(a.uni))
-            add("b", set(a.bi))
-        elif RESTORE_WEIGHT > 0:
-            r = restore([fold_token(w) for w in words(text)], self.vocab, self.stats.df, self.stats.rows)
-            for tok, p in r.uni.items():
-                add("u", (tok,), RESTORE_WEIGHT * p)
-            for tok, p in r.bi.items():
-                add("b", (tok,), RESTORE_WEIGHT * p)
-        add("fu", set(a.funi))
-        add("fb", set(a.fbi))
-        return feats
+        """Feature columns and weights for a query (:func:`knowledge.search.query.query_features`)."""
+        return query_features(self.vocab, self.stats.df, self.stats.rows, query)
 
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every row (dead rows score 0): per segment, its columns for the query's
@@ -281,6 +253,3 @@ def _load_segment(folder: Path, n: int) -> Segment:
     matrix = sparse.csc_matrix((data, indices, indptr), shape=shape, copy=False)
     return Segment(arr("ids"), matrix, arr("live"), arr("dl"), arr("avg"))
 
-
-def _stop(tok: str) -> bool:
-    return fold_token(tok) in QUESTION_STOP
