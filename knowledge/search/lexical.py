@@ -151,7 +151,7 @@ class LexicalIndex:
     # ------------------------------------------------------------------ query
     def query_features(self, query: str) -> dict[int, float]:
         """Feature columns and weights for a query (:func:`knowledge.search.query.query_features`)."""
-        return query_features(self.vocab, self.stats.df, self.stats.rows, query)
+        return query_features(self.vocab, self.stats, query)
 
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every row (dead rows score 0): per segment, its columns for the query's

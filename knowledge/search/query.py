@@ -26,6 +26,7 @@ import numpy as np
 
 from core.text import QUESTION_STOP, analyze, fold_chars, fold_token, has_diacritics, is_definition, nfc, query_text, words
 from knowledge.search.restore import restore
+from knowledge.search.segments import Stats
 
 logger = logging.getLogger(__name__)
 
@@ -65,9 +66,9 @@ class _Features:
                 self.body_title.append((cols[0], cols[1]))
 
 
-def query_features(vocab: dict[str, int], df: np.ndarray, rows: int, query: str) -> dict[int, float]:
-    """Feature columns (known to an index with document frequencies ``df`` over ``rows`` rows) and
-    their query weights."""
+def query_features(vocab: dict[str, int], stats: Stats, query: str) -> dict[int, float]:
+    """Feature columns known to an index with statistics ``stats``, and their query weights."""
+    df = stats.df
     text = query_text(query)
     a = analyze(text)
     f = _Features(vocab, len(df))
@@ -75,7 +76,7 @@ def query_features(vocab: dict[str, int], df: np.ndarray, rows: int, query: str)
         f.add("u", set(a.uni))
         f.add("b", set(a.bi))
     elif RESTORE_WEIGHT > 0:
-        r = restore([fold_token(w) for w in words(text)], vocab, df, rows)
+        r = restore([fold_token(w) for w in words(text)], vocab, df, stats.kind, stats.rows)
         for tok, p in r.uni.items():
             f.add("u", (tok,), RESTORE_WEIGHT * p)
         for tok, p in r.bi.items():

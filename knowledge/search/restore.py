@@ -24,12 +24,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from core.text import fold_token
+from knowledge.search.features import KIND_NAMES
 
 logger = logging.getLogger(__name__)
 
 MAX_FORMS = 6  # accented candidates kept per syllable (most frequent first)
 SMOOTH = 2.0  # pseudo-count of the unigram prior in a bigram transition
 MIN_PROB = 0.05  # forms and pairs less likely than this add no feature
+_UNI = KIND_NAMES.index("u")
 
 
 @dataclass(frozen=True)
@@ -53,22 +55,27 @@ class FormTable:
         self.forms: dict[str, list[tuple[str, int]]] = {}
         self._lock = threading.Lock()
 
-    def refresh(self) -> None:
-        if len(self.vocab) == self.seen:
+    def refresh(self, kind: np.ndarray) -> None:
+        """Take in the columns up to ``len(kind)`` (an index version's feature kinds): the body
+        unigrams among them are found from ``kind``, their keys by position in the vocabulary
+        (columns are numbered in insertion order), so no Python work per other feature."""
+        if min(len(self.vocab), len(kind)) <= self.seen:
             return
         with self._lock:
-            n = len(self.vocab)
-            if n == self.seen:
+            n = min(len(self.vocab), len(kind))
+            if n <= self.seen:
                 return
             try:  # another thread may grow the vocabulary meanwhile: retry at the next query
-                new = [k for k in itertools.islice(self.vocab, self.seen, n) if k[:2] == "u:"]
+                keys = list(itertools.islice(self.vocab, self.seen, n))
             except RuntimeError:
                 return
-            for key in new:
+            new = [(keys[c - self.seen], c) for c in (self.seen + np.flatnonzero(kind[self.seen : n] == _UNI)).tolist()]
+            if any(self.vocab.get(k) != c or not k.startswith("u:") for k, c in new):
+                logger.warning("vocabulary not in column order; accented forms found by a scan")
+                new = [(k, self.vocab[k]) for k in keys if k.startswith("u:")]
+            for key, col in new:
                 tok = key[2:]
-                col = self.vocab.get(key)
-                if col is not None:
-                    self.forms.setdefault(fold_token(tok), []).append((tok, col))
+                self.forms.setdefault(fold_token(tok), []).append((tok, col))
             self.seen = n
 
 
@@ -76,8 +83,9 @@ _TABLES: dict[int, FormTable] = {}
 _TABLES_LOCK = threading.Lock()
 
 
-def form_table(vocab: dict[str, int]) -> FormTable:
-    """The table of ``vocab`` (the few most recent vocabularies are kept)."""
+def form_table(vocab: dict[str, int], kind: np.ndarray) -> FormTable:
+    """The table of ``vocab``, up to date with the columns of ``kind`` (the few most recent
+    vocabularies are kept)."""
     t = _TABLES.get(id(vocab))
     if t is None or t.vocab is not vocab:
         with _TABLES_LOCK:
@@ -85,7 +93,7 @@ def form_table(vocab: dict[str, int]) -> FormTable:
             _TABLES[id(vocab)] = t
             while len(_TABLES) > 4:
                 del _TABLES[next(iter(_TABLES))]
-    t.refresh()
+    t.refresh(kind)
     return t
 
 
@@ -100,7 +108,7 @@ def _candidates(table: FormTable, syl: str, df: np.ndarray) -> list[tuple[str, i
     return forms[:MAX_FORMS]
 
 
-def restore(syllables: list[str], vocab: dict[str, int], df: np.ndarray, rows: int) -> Restored:
+def restore(syllables: list[str], vocab: dict[str, int], df: np.ndarray, kind: np.ndarray, rows: int) -> Restored:
     """Accented forms of folded ``syllables`` (in query order) and of their adjacent pairs.
 
     A bigram model over forms, with document frequencies for counts: P(b | a) = (df(a b) + SMOOTH
@@ -109,7 +117,7 @@ def restore(syllables: list[str], vocab: dict[str, int], df: np.ndarray, rows: i
     padded to ``MAX_FORMS`` per position (frequency 0, probability 0) so each step is one array op."""
     if not syllables:
         return Restored({}, {})
-    table = form_table(vocab)
+    table = form_table(vocab, kind)
     cands = [_candidates(table, s, df) for s in syllables]
     n, k = len(cands), max(len(c) for c in cands)
     forms = [[t for t, _ in c] + [""] * (k - len(c)) for c in cands]
