@@ -79,20 +79,22 @@ class FormTable:
             self.seen = n
 
 
-_TABLES: dict[int, FormTable] = {}
+_TABLES: dict[int, FormTable] = {}  # by id of the vocabulary, which each table holds (so the id stays its own)
+_KEEP = 2  # the live vocabulary and the one a full rebuild replaces: an older one is not kept alive
 _TABLES_LOCK = threading.Lock()
 
 
 def form_table(vocab: dict[str, int], kind: np.ndarray) -> FormTable:
-    """The table of ``vocab``, up to date with the columns of ``kind`` (the few most recent
-    vocabularies are kept)."""
+    """The table of ``vocab``, up to date with the columns of ``kind`` (the tables of the ``_KEEP``
+    vocabularies seen last are kept)."""
     t = _TABLES.get(id(vocab))
     if t is None or t.vocab is not vocab:
         with _TABLES_LOCK:
-            t = FormTable(vocab)
-            _TABLES[id(vocab)] = t
-            while len(_TABLES) > 4:
-                del _TABLES[next(iter(_TABLES))]
+            t = _TABLES.get(id(vocab))
+            if t is None or t.vocab is not vocab:
+                t = _TABLES[id(vocab)] = FormTable(vocab)
+                while len(_TABLES) > _KEEP:
+                    del _TABLES[next(iter(_TABLES))]
     t.refresh(kind)
     return t
 
