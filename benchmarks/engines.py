@@ -66,7 +66,8 @@ def features(heading: str, text: str, cache: dict[str, Feats]) -> Feats:
 
 
 def query_terms(q: str) -> list[tuple[str, str]]:
-    """(kind, token) pairs of a question, exactly as LexicalIndex.query_features picks them."""
+    """(kind, token) pairs of a question, as LexicalIndex.query_features picks its own terms (without
+    the restored diacritics, heading scope and heading hints it adds: the engines compare BM25 variants)."""
     a = analyze(query_text(q))
     kinds = {"fu": a.funi, "fb": a.fbi} if not has_diacritics(q) else {"u": a.uni, "b": a.bi, "fu": a.funi, "fb": a.fbi}
     out = []

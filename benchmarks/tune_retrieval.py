@@ -24,25 +24,20 @@ import knowledge.search.segments as segments  # noqa: E402
 KINDS = ["u", "b", "fu", "fb", "tu", "tb", "tfu", "tfb"]
 
 
-def kind_scores(index: lex.LexicalIndex, query: str, folded_only: bool) -> dict[str, np.ndarray]:
-    a = lex.analyze(lex.query_text(query))
-    out = {k: np.zeros(len(index), dtype=np.float32) for k in KINDS}
+def kind_scores(index: lex.LexicalIndex, query: str) -> dict[str, np.ndarray]:
+    """Per feature kind, the query's BM25 scores with the index's own query features (restoration
+    of diacritics, heading scope and hints included), so kind weights can be tried afterwards."""
+    feats = index.query_features(query)
+    cols = np.fromiter(feats.keys(), dtype=np.int64, count=len(feats))
+    w = np.fromiter(feats.values(), dtype=np.float32, count=len(feats)) * index.stats.idf(cols)
+    w *= np.float32(segments.unit(index.params))  # weights are stored as uint16 steps
+    kinds = index.stats.kind[cols]
     assert len(index.segments) == 1  # a full build below 20,000 passages is one segment
-    m = index.segments[0].matrix
-    idf = index.idf  # segments store the term-frequency part; idf is applied at query time
-    toks = {"u": a.uni, "b": a.bi, "fu": a.funi, "fb": a.fbi}
-    for kind in KINDS:
-        base = kind[1:] if kind.startswith("t") else kind
-        if folded_only and base in ("u", "b"):
-            continue
-        for tok in set(toks[base]):
-            if base.endswith("u") and lex._stop(tok):
-                continue
-            col = index.vocab.get(f"{kind}:{tok}")
-            if col is None:
-                continue
-            s, e = m.indptr[col], m.indptr[col + 1]
-            out[kind][m.indices[s:e]] += m.data[s:e] * (idf[col] * segments.unit(index.params))  # stored as uint16 steps
+    m = index.segments[0].matrix  # segments store the term-frequency part; idf is applied here
+    out = {}
+    for code, kind in enumerate(KINDS):
+        sel = kinds == code
+        out[kind] = m[:, cols[sel]] @ w[sel] if sel.any() else np.zeros(index.rows, dtype=np.float32)
     return out
 
 
@@ -81,7 +76,7 @@ def main() -> None:
     best: list[tuple[float, float, str]] = []
     for k1, b in itertools.product(args.k1, args.b):
         index = lex.LexicalIndex.build(((i, d.get("title", ""), d["text"]) for i, d in enumerate(docs)), lex.LexicalParams(k1=k1, b=b))
-        per_q = [kind_scores(index, q["question"], not lex.has_diacritics(q["question"])) for q in qs]
+        per_q = [kind_scores(index, q["question"]) for q in qs]
         for bw, fw, tw in itertools.product(args.bigram, args.folded, args.title):
             w = {"u": 1, "b": bw, "fu": fw, "fb": fw * bw, "tu": tw, "tb": tw * bw, "tfu": tw * fw, "tfb": tw * fw * bw}
             r, m = evaluate(per_q, gold, w)

@@ -151,18 +151,34 @@ _QUESTION_PHRASES = re.compile(
 _DEFINITION_RE = re.compile(r"\b(dinh nghia|khai niem|duoc hieu nhu the nao|duoc hieu la gi|hieu the nao)\b|^[^,]{2,50} la gi\W*$")
 
 
+_TERM_RES = (  # where a definition question names its term (on the folded question, same offsets)
+    re.compile(r"[\"“”']([^\"“”']{2,60})[\"“”']"),
+    re.compile(r"(?:dinh nghia|khai niem)(?: cua| ve)?\s+(.{2,60}?)(?:\s+la gi|\s+duoc hieu|[?.,]|$)"),
+    re.compile(r"(?:^|,)\s*([^,]{2,60}?)\s+(?:duoc hieu|la gi)"),
+)
+
+
+def fold_chars(text: str) -> str:
+    """``fold`` character by character, so offsets in the result are offsets in ``text``."""
+    return "".join(f if len(f := fold_token(ch)) == 1 else ch.lower() for ch in text)
+
+
+def is_definition(question: str) -> bool:
+    """Whether a question asks what a term means ("X là gì?", "định nghĩa X"), with or without diacritics."""
+    return bool(_DEFINITION_RE.search(fold_chars(nfc(question))))
+
+
 def query_text(question: str) -> str:
     """The question without topic-free phrasing ("như thế nào", "đúng hay sai"), plus the words
-    documents use for what it asks (a definition of X -> "X là")."""
+    documents use for what it asks (a definition of X -> "X là"), typed with diacritics or not."""
     q = nfc(question)
     extra = ""
-    if _DEFINITION_RE.search(fold(q)):
+    fq = fold_chars(q)
+    if _DEFINITION_RE.search(fq):
         # Documents define a term as "<term> là ..." in an article "Giải thích từ ngữ".
-        m = re.search(r"[\"“”']([^\"“”']{2,60})[\"“”']", q) or re.search(
-            r"(?i)(?:định nghĩa|khái niệm)(?: của| về)?\s+(.{2,60}?)(?:\s+là gì|\s+được hiểu|[?.,]|$)", q
-        ) or re.search(r"(?i)(?:^|,)\s*([^,]{2,60}?)\s+(?:được hiểu|là gì)", q)
-        term = m.group(1).strip() if m else ""
-        extra = f" {term} là" if term else ""
+        m = next((m for r in _TERM_RES if (m := r.search(fq))), None)
+        term = q[m.start(1) : m.end(1)].strip() if m else ""
+        extra = f" {term} {'là' if has_diacritics(q) else 'la'}" if term else ""
     # Remove phrases by matching on the folded text word by word.
     toks = q.split()
     folded = [fold(t).strip(".,;:?!\"“”()") for t in toks]

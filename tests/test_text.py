@@ -7,7 +7,7 @@ import unicodedata
 import pytest
 
 from core.agencies import norm_name as name_key
-from core.text import analyze, fold, has_diacritics, nfc, split_sentences, words
+from core.text import analyze, fold, has_diacritics, nfc, query_text, split_sentences, words
 
 
 def sentences(text: str, **kw: int) -> list[str]:
@@ -183,3 +183,16 @@ def test_long_sentence_threshold_is_a_parameter() -> None:
 def test_split_sentences_skips_punctuation_only_pieces() -> None:
     assert sentences("... . ;") == []
     assert sentences("") == []
+
+
+@pytest.mark.parametrize(
+    ("question", "tail"),
+    [
+        ("Cư trú là gì?", "Cư trú là"),
+        ("Cu tru la gi?", "Cu tru la"),
+        ("Theo Bo luat Dan su 2015, loi tuc duoc hieu nhu the nao?", "loi tuc la"),
+        ('Dinh nghia cua "Nguoi su dung lao dong"?', "Nguoi su dung lao dong la"),
+    ],
+)
+def test_a_definition_question_asks_for_the_term_with_or_without_diacritics(question: str, tail: str) -> None:
+    assert query_text(question).endswith(tail)
