@@ -41,10 +41,9 @@ def _anchors() -> frozenset[str]:
     return frozenset(out)
 
 
-def expansions(text: str, lowered_tokens: list[str]) -> list[str]:
-    """The glossary expansions ``analyze`` adds for an NFC ``text`` (in its order)."""
-    if _anchors().isdisjoint(lowered_tokens):
-        return []
+def expansions(text: str) -> list[str]:
+    """The glossary expansions ``analyze`` adds for an NFC ``text`` (in its order). Called only
+    for texts with an anchor syllable (:func:`count_field` finds them with numpy)."""
     g = glossary()
     extra = [g.expansions[m.group(1)] for m in g.pattern.finditer(text)]
     extra += [g.expansions[g.typed[fold_token(m.group(1))]] for m in g.typed_pattern.finditer(text)]
@@ -61,15 +60,19 @@ class Numbering:
     """Syllables of one chunk, by number: as found (lower-cased), canonical, and folded."""
 
     found: dict[str, int] = field(default_factory=dict)  # lower-cased token -> number
+    anchor: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))  # per found token
     canon: dict[str, int] = field(default_factory=dict)  # canonical syllable -> number (UNI feature)
     folded: dict[str, int] = field(default_factory=dict)  # folded syllable -> number (FUNI feature)
     to_canon: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
     canon_to_folded: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
 
     def number(self, toks: list[str]) -> np.ndarray:
-        """Canonical syllable numbers of ``toks`` (C-level look-ups; new tokens numbered first)."""
+        """Found-token numbers of ``toks`` (C-level look-ups; new tokens numbered first); their
+        canonical syllable numbers are ``to_canon[...]`` of these."""
         new = [t for t in dict.fromkeys(toks) if t not in self.found]
         if new:
+            self.anchor = np.concatenate([self.anchor, np.fromiter(map(_anchors().__contains__, new), dtype=bool,
+                                                                   count=len(new))])
             n_canon = len(self.canon)
             canon = [self._canonical(canonical_syllable(t)) for t in new]
             self.found.update(zip(new, range(len(self.found), len(self.found) + len(new)), strict=True))
@@ -77,8 +80,7 @@ class Numbering:
             added = list(self.canon)[n_canon:]
             folded = [self.folded.setdefault(fold_token(c), len(self.folded)) for c in added]
             self.canon_to_folded = np.concatenate([self.canon_to_folded, np.asarray(folded, dtype=np.int32)])
-        found = np.fromiter(map(self.found.__getitem__, toks), dtype=np.int32, count=len(toks))
-        return self.to_canon[found]
+        return np.fromiter(map(self.found.__getitem__, toks), dtype=np.int32, count=len(toks))
 
     def _canonical(self, syl: str) -> int:
         return self.canon.setdefault(syl, len(self.canon))
@@ -119,25 +121,36 @@ class Pairs:
 
 @dataclass
 class FieldBatch:
-    """One field's token sequences for a batch of passages (the text, then each expansion)."""
+    """One field's token sequences for a batch of passages: each text's syllables (and, added by
+    :func:`count_field`, each glossary expansion's), with the texts for the expansions."""
 
     toks: list[str] = field(default_factory=list)
     seq_len: list[int] = field(default_factory=list)
     seq_row: list[int] = field(default_factory=list)
+    texts: dict[int, str] = field(default_factory=dict)  # row -> NFC text
 
-    def add(self, row: int, seqs: Sequence[Sequence[str]]) -> None:
-        for s in seqs:
-            self.toks.extend(s)
-            self.seq_len.append(len(s))
-            self.seq_row.append(row)
+    def add(self, row: int, text: str, toks: Sequence[str]) -> None:
+        self.toks.extend(toks)
+        self.seq_len.append(len(toks))
+        self.seq_row.append(row)
+        self.texts[row] = text
 
 
-def field_sequences(text: str) -> list[Sequence[str]]:
-    """The token sequences ``analyze`` forms bigrams within: the text's syllables as found
-    (lower-cased, not yet canonical), then each glossary expansion's."""
+def field_tokens(text: str) -> tuple[str, list[str]]:
+    """The NFC text and its syllables as found (lower-cased ``\\w+`` runs, not yet canonical)."""
     text = nfc(text)
-    toks = _NOT_WORD_OR_SPACE.sub(" ", text.lower()).split()  # == \\w+ runs, faster than findall
-    return [toks, *(_expansion_words(e) for e in expansions(text, toks))]
+    return text, _NOT_WORD_OR_SPACE.sub(" ", text.lower()).split()  # == \\w+ runs, faster than findall
+
+
+def _expanded(batch: FieldBatch, num: Numbering, found: np.ndarray, rows: np.ndarray) -> FieldBatch | None:
+    """The glossary expansions of the batch's texts that hold an anchor syllable, as a batch of
+    sequences (None when no text does): the regular expressions run on those texts only."""
+    hit = np.unique(rows[num.anchor[found]]).tolist()
+    extra = FieldBatch()
+    for row in hit:
+        for e in expansions(batch.texts[row]):
+            extra.add(row, "", _expansion_words(e))
+    return extra if extra.seq_len else None
 
 
 @dataclass
@@ -160,10 +173,16 @@ def count_field(batch: FieldBatch, num: Numbering, pairs: tuple[Pairs, Pairs], o
     """Count a batch's features of one field into ``out``; field lengths into ``dl`` (4 x rows)."""
     if not batch.toks:
         return
-    uni = num.number(batch.toks)
+    found = num.number(batch.toks)
     seq_len = np.asarray(batch.seq_len, dtype=np.int64)
     seq_row = np.asarray(batch.seq_row, dtype=np.int64)
     rows = np.repeat(seq_row, seq_len)
+    extra = _expanded(batch, num, found, rows)
+    if extra is not None:  # appended as sequences of their own: no bigram crosses into them
+        found = np.concatenate([found, num.number(extra.toks)])
+        seq_len = np.concatenate([seq_len, np.asarray(extra.seq_len, dtype=np.int64)])
+        rows = np.concatenate([rows, np.repeat(np.asarray(extra.seq_row, dtype=np.int64), extra.seq_len)])
+    uni = num.to_canon[found]
     ends = np.cumsum(seq_len)
     pair_ok = np.ones(len(uni), dtype=bool)
     pair_ok[ends[seq_len > 0] - 1] = False  # the last syllable of a sequence starts no bigram
@@ -186,7 +205,9 @@ def feature_strings(num: Numbering, pairs: tuple[Pairs, Pairs]) -> list[list[str
     canon = list(num.canon)
     folded = list(num.folded)
 
-    def pair_str(names: list[str], keys: np.ndarray) -> list[str]:
-        return [f"{names[a]}_{names[b]}" for a, b in zip((keys >> 32).tolist(), (keys & 0xFFFFFFFF).tolist(), strict=True)]
+    def pair_str(names: list[str], keys: np.ndarray) -> list[str]:  # C-level: map, not a Python loop
+        left = map(names.__getitem__, (keys >> 32).tolist())
+        right = map(names.__getitem__, (keys & 0xFFFFFFFF).tolist())
+        return list(map("_".join, zip(left, right, strict=True)))
 
     return [canon, pair_str(canon, pairs[0].keys), folded, pair_str(folded, pairs[1].keys)]

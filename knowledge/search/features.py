@@ -14,7 +14,7 @@ from multiprocessing import get_all_start_methods, get_context
 
 import numpy as np
 
-from knowledge.search.analysis import FieldBatch, FieldCounts, Numbering, Pairs, count_field, feature_strings, field_sequences
+from knowledge.search.analysis import FieldBatch, FieldCounts, Numbering, Pairs, count_field, feature_strings, field_tokens
 
 logger = logging.getLogger(__name__)
 
@@ -51,15 +51,15 @@ def encode(docs: Sequence[Doc]) -> Encoded:
     n = len(docs)
     dl = np.zeros((len(KIND_NAMES), n), dtype=np.int32)
     fields = [(Numbering(), (Pairs(), Pairs()), FieldCounts()) for _ in range(2)]  # body, heading
-    contexts: dict[str, list[Sequence[str]]] = {}  # heading paths repeat across passages
+    contexts: dict[str, tuple[str, list[str]]] = {}  # heading paths repeat across passages
     for start in range(0, n, BATCH):
         body, head = FieldBatch(), FieldBatch()
         for row, (_pid, context, text) in enumerate(docs[start : start + BATCH], start):
             ctx = contexts.get(context)
             if ctx is None:
-                ctx = contexts[context] = field_sequences(context)
-            body.add(row, field_sequences(text))
-            head.add(row, ctx)
+                ctx = contexts[context] = field_tokens(context)
+            body.add(row, *field_tokens(text))
+            head.add(row, *ctx)
         for f, (batch, (num, pairs, counts)) in enumerate(zip((body, head), fields, strict=True)):
             count_field(batch, num, pairs, counts, dl[4 * f : 4 * f + 4])
         if len(contexts) > BATCH:  # headings repeat within a document, rarely across a chunk
@@ -76,7 +76,7 @@ def _assemble(ids: np.ndarray, fields: list[tuple[Numbering, tuple[Pairs, Pairs]
         for kind, names in enumerate(feature_strings(num, pairs)):
             code = 4 * f + kind
             offset = len(terms)
-            terms.extend(f"{KIND_NAMES[code]}:{t}" for t in names)
+            terms.extend(map(f"{KIND_NAMES[code]}:".__add__, names))
             kinds.append(np.full(len(names), code, dtype=np.int8))
             if counts.keys[kind]:
                 key = np.concatenate(counts.keys[kind])
