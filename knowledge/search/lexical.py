@@ -2,9 +2,11 @@
 
 Each passage contributes features from two fields (body text, heading context), each as syllable
 unigrams, syllable bigrams, and their diacritic-free forms, plus glossary expansions. A segment is
-a CSC matrix (passages x features) of the BM25 term-frequency part times the field/kind weight;
-idf is applied at query time from collection statistics, so a query sums a few weighted matrix
-columns per segment (the sparse scoring bm25s uses).
+a CSC matrix (passages x features) of the BM25 term-frequency part times the field/kind weight,
+stored in 16 bits (``segments.unit``); idf is applied at query time from collection statistics, so
+a query sums a few weighted matrix columns per segment (the sparse scoring bm25s uses). A build
+analyses chunks of passages in worker processes (``features``, ``analysis``) and stacks them into
+segments of ``segments.SEGMENT_ROWS`` rows; a saved index is memory-mapped when loaded.
 
 Changes are copy-on-write: ``added`` appends a segment built from the new passages only,
 ``removed`` marks rows dead in a copied live mask; the old index object stays valid for searches
