@@ -138,6 +138,10 @@ def test_a_new_process_loads_the_saved_index_and_catches_up(tmp_path: Path, monk
     assert (home / "index" / "lexical" / "meta.json").exists()
     served = first.retriever.index.segments[0].matrix.data
     assert not served.flags.writeable and not served.flags.owndata  # served from the saved files, mapped
+    from knowledge.search import restore
+
+    vocab = first.retriever.index.vocab
+    assert restore._TABLES[id(vocab)].vocab is vocab  # the accent table is ready before any unaccented question
     new = tmp_path / "le-hoi-sen.txt"
     new.write_text(NEW_DOC, encoding="utf-8")
     first.ingest([new])

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from knowledge.search.lexical import LexicalIndex, LexicalParams
+from knowledge.search.restore import form_table
 from knowledge.search.retriever import DenseLeg, Retriever
 from knowledge.store import documents as docstore
 from knowledge.store import generation
@@ -65,7 +66,10 @@ class IndexKeeper:
         if state is None:
             with self._lock:
                 if self._state is None:
-                    self._state = self._load()
+                    loaded = self._load()
+                    index = loaded.retriever.index
+                    form_table(index.vocab, index.stats.kind)  # so the first unaccented question does not build it
+                    self._state = loaded
                     self._checked = time.monotonic()
             state = self._state
         elif time.monotonic() - self._checked >= self.check_seconds:
