@@ -228,9 +228,13 @@ class LexicalIndex:
         The large arrays (weights, rows, column pointers) are memory-mapped read-only: pages are
         read when a query touches them, and every process on the host that loaded the same files
         shares one copy in the page cache. Changes never write to them (copy-on-write versions)."""
+        if not (folder / "meta.json").exists():
+            logger.debug("no saved lexical index at %s", folder)
+            return None
         try:
             meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
             if meta.get("format") != FORMAT_VERSION:
+                logger.info("lexical index at %s has an older format; it will be rebuilt", folder)
                 return None
             segs = [_load_segment(folder, n) for n in range(int(meta["segments"]))]
             st = np.load(folder / "stats.npz")
