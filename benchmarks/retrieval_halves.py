@@ -22,7 +22,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from core.text import fold_token, query_text, words  # noqa: E402
 from knowledge.search.lexical import LexicalIndex  # noqa: E402
+from knowledge.search.restore import restore  # noqa: E402
 
 
 def half(qid: str) -> str:
@@ -59,7 +61,28 @@ def main() -> int:
             row[f"recall@10 {part}"] = round(float(np.mean([x for k in keys for x in rec[k]])), 4)
         row["n A/B"] = f"{len(rr['A'])}/{len(rr['B'])}"
         print(json.dumps(row))
+    print(json.dumps(restoration_accuracy(index, load(base / "dev_questions.jsonl"),
+                                          load(base / "dev_questions_nodiacritics.jsonl"))))
     return 0
+
+
+def restoration_accuracy(index: LexicalIndex, accented: list[dict[str, Any]], folded: list[dict[str, Any]]) -> dict[str, Any]:
+    """How often the restoration's most likely form of a syllable is the one the accented question
+    has: per syllable of the accented question that the index knows, among the restored forms that
+    fold to it (the two files hold the same questions, matched by id)."""
+    by_id = {q["qid"]: q["question"] for q in accented}
+    right = total = 0
+    for q in folded:
+        truth = words(query_text(by_id[q["qid"]]))
+        r = restore([fold_token(w) for w in words(query_text(q["question"]))], index.vocab, index.stats.df,
+                    index.stats.kind, index.stats.rows)
+        for syl in truth:
+            forms = {f: p for f, p in r.uni.items() if fold_token(f) == fold_token(syl)}
+            if syl != fold_token(syl) and f"u:{syl}" in index.vocab and forms:
+                total += 1
+                right += max(forms, key=lambda f: forms[f]) == syl
+    return {"restoration": "accented syllables restored to their form", "right": right, "of": total,
+            "share": round(right / max(total, 1), 4)}
 
 
 if __name__ == "__main__":
