@@ -131,3 +131,12 @@ def test_digest_and_preferences(world: Any) -> None:
     assert "lúc 9 giờ" in say(router, official, "22", "/gionhac 9")[0][1]
     say(router, official, "22", "/batnhac")
     assert rem.prefs(user.id) == (False, 9)
+
+
+def test_reminder_commands_say_when_reminders_are_off(world: Any) -> None:
+    _kn, acc, router = world
+    router.reminders = None  # a server started without the reminders job
+    ch = MemoryChannel("telegram")
+    join(router, acc, ch, "31", role="leader")
+    for cmd in ("/tatnhac", "/batnhac", "/gionhac 9", "/tonghop"):
+        assert "Nhắc việc chưa được bật" in say(router, ch, "31", cmd)[0][1], cmd

@@ -29,6 +29,7 @@ from reminders.commands import TaskCommand, parse
 
 if TYPE_CHECKING:
     from bot.router import Ctx, Router
+    from reminders.service import RemindersAPI
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +38,13 @@ PAGE = 10
 LIST_ALL, LIST_DUE = 0, 1
 ZALO_HEADROOM = 300  # characters kept free for the numbered choices under a page
 REMINDERS_OFF = "Nhắc việc chưa được bật trên máy chủ này."
+
+
+def _reminders(router: Router) -> RemindersAPI:
+    """The reminders service, or the user is told that reminders are off on this server."""
+    if router.reminders is None:
+        raise CchcError("reminders are off", user_message=REMINDERS_OFF)
+    return router.reminders
 TYPED_HINT = "Gõ lệnh theo mã: xong MÃ · hoan MÃ 1 ngay · hoan MÃ 1 tuan · xem MÃ"
 
 
@@ -231,40 +239,29 @@ async def cmd_digest(router: Router, ctx: Ctx) -> None:
     if agency is None:
         await router.reply(ctx, "Hãy gõ: /tonghop Tên cơ quan")
         return
-    if router.reminders is None:
-        await router.reply(ctx, REMINDERS_OFF)
-        return
-    text = await asyncio.to_thread(router.reminders.digest_text, agency, router.today())
+    text = await asyncio.to_thread(_reminders(router).digest_text, agency, router.today())
     await router.reply(ctx, text)
 
 
 @command("tatnhac", help="tắt nhắc việc", order=11)
 async def cmd_mute(router: Router, ctx: Ctx) -> None:
-    if router.reminders is None:
-        await router.reply(ctx, REMINDERS_OFF)
-        return
-    await asyncio.to_thread(router.reminders.set_muted, ctx.user.id, True)
+    await asyncio.to_thread(_reminders(router).set_muted, ctx.user.id, True)
     await router.reply(ctx, "Đã tắt nhắc việc. Gõ /batnhac để bật lại.")
 
 
 @command("batnhac", help="bật lại nhắc việc", order=12)
 async def cmd_unmute(router: Router, ctx: Ctx) -> None:
-    if router.reminders is None:
-        await router.reply(ctx, REMINDERS_OFF)
-        return
-    await asyncio.to_thread(router.reminders.set_muted, ctx.user.id, False)
+    await asyncio.to_thread(_reminders(router).set_muted, ctx.user.id, False)
     await router.reply(ctx, "Đã bật nhắc việc. Nhắc việc chỉ gửi trong giờ hành chính của ngày làm việc.")
 
 
 @command("gionhac", help="giờ nhận nhắc việc trong ngày: /gionhac 9", order=13)
 async def cmd_hour(router: Router, ctx: Ctx) -> None:
-    if router.reminders is None:
-        await router.reply(ctx, REMINDERS_OFF)
-        return
-    hours = router.reminders.hours()
+    reminders = _reminders(router)
+    hours = reminders.hours()
     arg = ctx.args.strip().lower().removesuffix("h").removesuffix("giờ").strip()
     if not (arg.isascii() and arg.isdigit() and len(arg) <= 2 and int(arg) in hours):
         raise CchcError("bad hour", user_message=(
             f"Hãy ghi một giờ từ {hours[0]} đến {hours[-1]}, ví dụ: /gionhac 9"))
-    await asyncio.to_thread(router.reminders.set_hour, ctx.user.id, int(arg))
+    await asyncio.to_thread(reminders.set_hour, ctx.user.id, int(arg))
     await router.reply(ctx, f"Từ nay bạn nhận nhắc việc lúc {int(arg)} giờ.")
