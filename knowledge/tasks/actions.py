@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -147,6 +149,16 @@ def _locked(s: Session, task_id: int) -> Task:
     return t
 
 
+@contextmanager
+def _editing(db: Database, task_id: int, actor: Actor, version: int | None) -> Iterator[tuple[Session, Task]]:
+    """A session holding the task locked, once the actor may change it at this version."""
+    reg = load_registry(db)
+    with db.session() as s:
+        t = _locked(s, task_id)
+        _guard(s, reg, actor, t, version)
+        yield s, t
+
+
 def _guard(s: Session, reg: Registry, actor: Actor, t: Task, version: int | None) -> None:
     if not may_act(s, reg, actor, t):
         logger.info("task action refused: %s (%s) on task %d", actor.key, actor.role, t.id)
@@ -193,10 +205,7 @@ def complete(db: Database, task_id: int, actor: Actor, *, version: int | None = 
              now: datetime | None = None) -> ActionResult:
     """Mark a task done (its reminders stop)."""
     now = now or datetime.now(UTC)
-    reg = load_registry(db)
-    with db.session() as s:
-        t = _locked(s, task_id)
-        _guard(s, reg, actor, t, version)
+    with _editing(db, task_id, actor, version) as (s, t):
         if t.status == DONE:
             o = _Outcome(False, f"Nhiệm vụ {_named(t)} đã hoàn thành từ trước.", version_of(s, t.id))
         else:
@@ -213,10 +222,7 @@ def snooze(db: Database, task_id: int, actor: Actor, days: int, *, version: int 
     if days not in SNOOZE_DAYS:
         raise CchcError(f"snooze {days}", user_message="Chỉ hoãn được 1 ngày hoặc 1 tuần.")
     now = now or datetime.now(UTC)
-    reg = load_registry(db)
-    with db.session() as s:
-        t = _locked(s, task_id)
-        _guard(s, reg, actor, t, version)
+    with _editing(db, task_id, actor, version) as (s, t):
         if t.status == DONE:
             raise CchcError("snooze a done task", user_message=f"Nhiệm vụ {_named(t)} đã hoàn thành, không cần hoãn.")
         old = s.get(TaskSnooze, t.id)
@@ -237,10 +243,7 @@ def undo(db: Database, task_id: int, actor: Actor, *, version: int | None = None
          now: datetime | None = None) -> ActionResult:
     """Undo the task's latest change if it is less than ``UNDO_WINDOW`` old."""
     now = now or datetime.now(UTC)
-    reg = load_registry(db)
-    with db.session() as s:
-        t = _locked(s, task_id)
-        _guard(s, reg, actor, t, version)
+    with _editing(db, task_id, actor, version) as (s, t):
         last = s.scalars(select(TaskStatusChange).where(TaskStatusChange.task_id == t.id)
                          .order_by(TaskStatusChange.id.desc()).limit(1)).first()
         at = last.at.replace(tzinfo=UTC) if last and last.at.tzinfo is None else (last.at if last else None)
