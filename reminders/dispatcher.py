@@ -92,8 +92,7 @@ class DispatchReport:
     retried: int = 0
 
     def as_dict(self) -> dict[str, int]:
-        return {"sent": self.sent, "failed": self.failed, "uncertain": self.uncertain, "skipped": self.skipped,
-                "planned": self.planned, "stale": self.stale, "retried": self.retried}
+        return dict(self.__dict__)
 
 
 def in_window(local: datetime, policy: ReminderPolicy, cal: WorkCalendar) -> bool:
